@@ -1,0 +1,3 @@
+module github.com/mailroot/mailroot
+
+go 1.26.8

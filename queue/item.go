@@ -1,0 +1,45 @@
+package queue
+
+import (
+	"time"
+
+	"github.com/mailroot/mailroot/mime"
+)
+
+// Item is one thing on disk that holds one message: a queue, pickup, drop or
+// replay file, a generic .eml, or a BadMail unit (.BAD with its .BDR and
+// .BDP siblings, which move and are hashed together).
+type Item struct {
+	// Path is the message file (the .BAD of a BadMail unit; for a unit with
+	// no .BAD, its first member).
+	Path    string
+	Folder  mime.Folder
+	Size    int64 // of Path
+	ModTime time.Time
+	// Created is the file's creation time where the OS keeps one, else zero.
+	Created  time.Time
+	ReadOnly bool
+	// Members lists every file of the item, Path first. A plain message has
+	// one member; a BadMail unit up to three.
+	Members []Member
+	// Reason is the text of a BadMail .BDR, trimmed; "" elsewhere.
+	Reason string
+	// Findings holds the file-system rules (Q family, ENV-004) found for the item.
+	Findings []mime.Finding
+}
+
+// Member is one file of an Item.
+type Member struct {
+	Path    string
+	Role    string // "message", "bdr", "bdp"
+	Size    int64
+	ModTime time.Time
+	// Streams lists NTFS alternate data streams (Windows only; nil elsewhere).
+	Streams []Stream
+}
+
+// Stream is one NTFS alternate data stream of a file.
+type Stream struct {
+	Name string
+	Size int64
+}
