@@ -12,10 +12,13 @@ import (
 type Item struct {
 	// Path is the message file (the .BAD of a BadMail unit; for a unit with
 	// no .BAD, its first member).
-	Path    string
-	Folder  mime.Folder
-	Size    int64 // of Path
-	ModTime time.Time
+	Path   string
+	Folder mime.Folder
+	// Instance is the "vsi N" folder the item belongs to when the layout
+	// holds several instances (Dir.Instance), "" otherwise.
+	Instance string
+	Size     int64 // of Path
+	ModTime  time.Time
 	// Created is the file's creation time where the OS keeps one, else zero.
 	Created  time.Time
 	ReadOnly bool
@@ -24,6 +27,8 @@ type Item struct {
 	Members []Member
 	// Reason is the text of a BadMail .BDR, trimmed; "" elsewhere.
 	Reason string
+	// ReasonCodes are the error codes quoted in the .BDR (see ParseBDR).
+	ReasonCodes []ErrorCode
 	// Findings holds the file-system rules (Q family, ENV-004) found for the item.
 	Findings []mime.Finding
 }
