@@ -1,0 +1,122 @@
+package quarantine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// RestoreResult says what Restore did (or, in a dry run, would do).
+type RestoreResult struct {
+	ID     string   `json:"id"`
+	DryRun bool     `json:"dry_run"`
+	Files  []FileOp `json:"files"` // From: store copy, To: original path
+}
+
+// Restore moves an item's original files back to their original paths,
+// after checking each store copy against item.json. It refuses (nothing
+// changed) when a file now exists at an original path (*ExistsError), when a
+// store copy does not match (*HashMismatchError), or when the original
+// folder is gone or is a link. It only ever writes the original path named
+// in item.json, which is validated to be a plain name in a clean absolute
+// folder. The item folder and item.json stay, with state "restored" and a
+// history event. With dryRun nothing is changed.
+func (s *Store) Restore(ctx context.Context, idOrPrefix string, dryRun bool) (*RestoreResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("quarantine: store is closed")
+	}
+	id, err := s.Resolve(idOrPrefix)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.readRecord(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.State != StateQuarantined && rec.State != StateRepaired && rec.State != StateReplayed {
+		return nil, fmt.Errorf("quarantine %s: %w: it is %s", id, ErrState, rec.State)
+	}
+	res := &RestoreResult{ID: id, DryRun: dryRun}
+	itemDir := filepath.Join(s.dir, id)
+	for _, f := range rec.Originals() {
+		if err := checkOriginalPath(f.OriginalPath, f.Name); err != nil {
+			return nil, fmt.Errorf("quarantine %s: %w", id, err)
+		}
+		dir := filepath.Dir(f.OriginalPath)
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("quarantine %s: original folder %s: %w (recreate it first)", id, dir, err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("quarantine %s: original folder %s is not a folder (%s); refusing to restore through it", id, dir, fi.Mode().Type())
+		}
+		if _, err := os.Lstat(f.OriginalPath); err == nil {
+			return nil, fmt.Errorf("quarantine %s: %w", id, &ExistsError{Path: f.OriginalPath})
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("quarantine %s: %w", id, err)
+		}
+		src := filepath.Join(itemDir, f.Name)
+		n, sum, err := hashFile(ctx, src)
+		if err != nil {
+			return nil, fmt.Errorf("quarantine %s: %w", id, err)
+		}
+		if n != f.Size || sum != f.SHA256 {
+			return nil, fmt.Errorf("quarantine %s: refusing to restore an altered file: %w", id, &HashMismatchError{Path: src, WantSHA256: f.SHA256, GotSHA256: sum, WantSize: f.Size, GotSize: n})
+		}
+		res.Files = append(res.Files, FileOp{From: src, To: f.OriginalPath, Tmp: s.tmpFor(id, f.OriginalPath), Size: f.Size, SHA256: f.SHA256})
+	}
+	if len(res.Files) == 0 {
+		return nil, fmt.Errorf("quarantine %s: no original files to restore", id)
+	}
+	if dryRun {
+		return res, nil
+	}
+	intent := Entry{Op: OpIntent, Kind: KindRestore, Txn: s.newTxn(id, KindRestore), ID: id, Files: res.Files, By: &s.actor}
+	if err := fault("journal-intent"); err != nil {
+		return nil, fmt.Errorf("quarantine %s: journal: %w", id, err)
+	}
+	if err := s.journal.append(intent); err != nil {
+		return nil, fmt.Errorf("quarantine %s: %w", id, err)
+	}
+	err = s.runRestore(ctx, rec, intent)
+	if err != nil {
+		if isCrash(err) {
+			return nil, err
+		}
+		out, rerr := s.resolve(intent, true)
+		if rerr != nil {
+			return nil, errors.Join(err, fmt.Errorf("quarantine %s: roll back: %w (run mailroot quarantine recover)", id, rerr))
+		}
+		if out == OutcomeCompleted {
+			return res, nil
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Store) runRestore(ctx context.Context, rec *Record, intent Entry) error {
+	for _, op := range intent.Files {
+		if err := s.transfer(ctx, op); err != nil {
+			return fmt.Errorf("quarantine %s: restore: %w", rec.ID, err)
+		}
+	}
+	rec.State = StateRestored
+	rec.History = append(rec.History, Event{Time: time.Now().UTC(), Action: "restored", State: StateRestored, By: s.actor, Files: names(rec.Originals())})
+	if err := s.writeRecord(rec); err != nil {
+		return err
+	}
+	if err := fault("journal-done"); err != nil {
+		return fmt.Errorf("quarantine %s: journal: %w", rec.ID, err)
+	}
+	// A failed completion entry is harmless: recovery sees the files at
+	// the original paths and journals it then.
+	s.journal.append(Entry{Op: OpDone, Kind: KindRestore, Txn: intent.Txn, ID: rec.ID})
+	return nil
+}

@@ -1,0 +1,199 @@
+//go:build windows
+
+package quarantine
+
+// Windows notes (STYLE.md section 6):
+//   - there is no directory fsync: NTFS journals its metadata, and a
+//     folder handle cannot be flushed, so syncDir does nothing;
+//   - a file must be closed before it is renamed or removed;
+//   - a read-only file cannot be deleted: removeFile clears the attribute;
+//   - renames and removes fail transiently (antivirus, indexer): they are
+//     retried for a short while; a sharing violation that persists means
+//     the SMTP service holds the file, and the file is skipped;
+//   - a rename within a volume keeps NTFS alternate data streams (where the
+//     queue envelope may live, FORMATS.md); across volumes CopyFileEx
+//     copies them along with attributes and times.
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+func syncDir(string) error { return nil }
+
+// ignorableSyncError: FlushFileBuffers refuses a handle opened read-only,
+// which is how a copy with the read-only attribute must be opened.
+func ignorableSyncError(err error) bool {
+	return errors.Is(err, windows.ERROR_ACCESS_DENIED)
+}
+
+func winClass(err error) winErrClass {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return classifyWinError(uint64(errno))
+	}
+	return winOther
+}
+
+func isCrossDevice(err error) bool { return winClass(err) == winCrossDevice }
+
+func isSharingViolation(err error) bool { return winClass(err) == winBusy }
+
+var errSharingViolation error = windows.ERROR_SHARING_VIOLATION
+
+// retry runs op until it succeeds, fails for a lasting reason, or about
+// half a second has passed.
+func retry(op func() error) error {
+	var err error
+	delay := 5 * time.Millisecond
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for {
+		err = op()
+		if err == nil {
+			return nil
+		}
+		c := winClass(err)
+		if (c != winTransient && c != winBusy) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+func replaceFile(oldpath, newpath string) error {
+	return retry(func() error { return os.Rename(oldpath, newpath) })
+}
+
+func removeFile(path string) error {
+	return retry(func() error {
+		err := os.Remove(path)
+		if err != nil && winClass(err) == winTransient {
+			// A read-only file cannot be deleted: clear the attribute.
+			if p, perr := windows.UTF16PtrFromString(path); perr == nil {
+				if attrs, aerr := windows.GetFileAttributes(p); aerr == nil && attrs&windows.FILE_ATTRIBUTE_READONLY != 0 {
+					windows.SetFileAttributes(p, attrs&^windows.FILE_ATTRIBUTE_READONLY)
+				}
+			}
+		}
+		return err
+	})
+}
+
+// renameNoReplace is MoveFileEx without MOVEFILE_REPLACE_EXISTING (fails if
+// newpath exists) and without MOVEFILE_COPY_ALLOWED (fails with
+// ERROR_NOT_SAME_DEVICE across volumes, so that the caller copies with
+// streams and verifies the hash).
+func renameNoReplace(oldpath, newpath string) error {
+	from, err := windows.UTF16PtrFromString(oldpath)
+	if err != nil {
+		return err
+	}
+	to, err := windows.UTF16PtrFromString(newpath)
+	if err != nil {
+		return err
+	}
+	err = retry(func() error { return windows.MoveFileEx(from, to, 0) })
+	if err == nil {
+		return nil
+	}
+	if winClass(err) == winExists {
+		return &ExistsError{Path: newpath}
+	}
+	return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+}
+
+var (
+	modkernel32     = windows.NewLazySystemDLL("kernel32.dll")
+	procCopyFileExW = modkernel32.NewProc("CopyFileExW")
+)
+
+const copyFileFailIfExists = 0x00000001
+
+// copyFileOS copies with CopyFileExW, which keeps alternate data streams,
+// attributes and times, and refuses to overwrite dst.
+func copyFileOS(src, dst string) error {
+	if err := procCopyFileExW.Find(); err != nil {
+		return err
+	}
+	from, err := windows.UTF16PtrFromString(src)
+	if err != nil {
+		return err
+	}
+	to, err := windows.UTF16PtrFromString(dst)
+	if err != nil {
+		return err
+	}
+	if err := fault("copy-write"); err != nil {
+		return &os.LinkError{Op: "copy", Old: src, New: dst, Err: err}
+	}
+	r, _, e := procCopyFileExW.Call(uintptr(unsafe.Pointer(from)), uintptr(unsafe.Pointer(to)), 0, 0, 0, copyFileFailIfExists)
+	if r == 0 {
+		if winClass(e) == winExists {
+			return &ExistsError{Path: dst}
+		}
+		return &os.LinkError{Op: "copy", Old: src, New: dst, Err: e}
+	}
+	return nil
+}
+
+// checkStorePerm: Windows protects folders with ACLs, not mode bits; the
+// store inherits the ACL of the mailroot folder. Not checked here.
+func checkStorePerm(string, fs.FileInfo) error { return nil }
+
+// isAbsLocal refuses UNC (\\server\share) and device (\\?\, \\.\) paths.
+func isAbsLocal(p string) bool {
+	return !strings.HasPrefix(p, `\\`) && !strings.HasPrefix(p, `//`)
+}
+
+// serviceRunning asks the service control manager whether a service is
+// running. A service that is not installed is not running.
+func serviceRunning(name string) (bool, error) {
+	m, err := windows.OpenSCManager(nil, nil, windows.SC_MANAGER_CONNECT)
+	if err != nil {
+		return false, err
+	}
+	defer windows.CloseServiceHandle(m)
+	n, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return false, err
+	}
+	s, err := windows.OpenService(m, n, windows.SERVICE_QUERY_STATUS)
+	if errors.Is(err, windows.ERROR_SERVICE_DOES_NOT_EXIST) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer windows.CloseServiceHandle(s)
+	var st windows.SERVICE_STATUS
+	if err := windows.QueryServiceStatus(s, &st); err != nil {
+		return false, err
+	}
+	return st.CurrentState != windows.SERVICE_STOPPED, nil
+}
+
+// lockFile takes an exclusive lock on the first byte of f, failing at once
+// if another process holds it.
+func lockFile(f *os.File) (held bool, err error) {
+	var ol windows.Overlapped
+	err = windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
+		return true, err
+	}
+	return false, err
+}
+
+func unlockFile(f *os.File) error {
+	var ol windows.Overlapped
+	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
+}
