@@ -1,0 +1,365 @@
+package mime
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+)
+
+// RFC 2047 encoded-word rules: ENC-005 (broken encoded word), ENC-006 (a
+// UTF-7 charset anywhere in a header: encoded words here, charset
+// parameters in rules_ct.go) and ENC-007 for header text in double-byte
+// charsets, which is validated by dbcsCheck (dbcs.go).
+
+// ewKnownCharsets lists the charset names (lower case) an encoded word may
+// name without ENC-005 calling them unknown: the MIME names and common
+// aliases of the IANA registry that golang.org/x/text (ianaindex, htmlindex)
+// and so go-message/charset decode, plus the Microsoft names seen in
+// Exchange mail. Kept explicit so that the rule does not depend on which
+// decoders a binary links in.
+var ewKnownCharsets = func() map[string]bool {
+	names := []string{
+		"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "cp367", "ibm367", "csascii",
+		"utf-8", "utf8", "x-utf_8j", "unicode-1-1-utf-8",
+		"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "ucs-2", "unicode",
+		"utf-7", "utf7", "x-utf-7", "unicode-1-1-utf-7", "x-unicode-2-0-utf-7", "csunicode11utf7",
+		"iso-8859-1", "iso8859-1", "iso_8859-1", "iso_8859-1:1987", "latin1", "l1", "cp819", "ibm819", "csisolatin1", "ansi_x3.110-1983",
+		"iso-8859-2", "iso8859-2", "iso_8859-2", "latin2", "l2", "csisolatin2",
+		"iso-8859-3", "iso8859-3", "iso_8859-3", "latin3", "l3",
+		"iso-8859-4", "iso8859-4", "iso_8859-4", "latin4", "l4",
+		"iso-8859-5", "iso8859-5", "iso_8859-5", "cyrillic", "csisolatincyrillic",
+		"iso-8859-6", "iso8859-6", "iso_8859-6", "arabic", "iso-8859-6-i", "iso-8859-6-e", "asmo-708",
+		"iso-8859-7", "iso8859-7", "iso_8859-7", "greek", "greek8",
+		"iso-8859-8", "iso8859-8", "iso_8859-8", "hebrew", "iso-8859-8-i", "iso-8859-8-e", "visual", "logical",
+		"iso-8859-9", "iso8859-9", "iso_8859-9", "latin5", "l5",
+		"iso-8859-10", "iso8859-10", "latin6", "l6",
+		"iso-8859-11", "iso-8859-13", "iso8859-13", "iso-8859-14", "iso8859-14", "latin8",
+		"iso-8859-15", "iso8859-15", "iso_8859-15", "latin-9", "latin9", "iso-8859-16", "latin10",
+		"windows-874", "cp874", "tis-620", "iso-8859-11",
+		"windows-1250", "windows-1251", "windows-1252", "windows-1253", "windows-1254",
+		"windows-1255", "windows-1256", "windows-1257", "windows-1258",
+		"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+		"x-cp1250", "x-cp1251", "x-cp1252",
+		"koi8-r", "koi8-u", "koi8-ru", "cskoi8r", "koi8",
+		"ibm437", "cp437", "ibm850", "cp850", "ibm852", "cp852", "ibm855", "ibm857", "ibm860", "ibm862", "ibm863", "ibm865",
+		"ibm866", "cp866", "ibm037", "ibm1047", "ibm1140",
+		"macintosh", "mac", "x-mac-roman", "csmacintosh", "x-mac-cyrillic", "x-user-defined",
+		"iso-2022-jp", "csiso2022jp", "iso-2022-jp-2", "iso-2022-kr", "iso-2022-cn",
+		"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j", "cp932", "ms932",
+		"euc-jp", "x-euc-jp", "cseucpkdfmtjapanese",
+		"euc-kr", "cseuckr", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601", "ksc_5601", "korean", "iso-ir-149", "windows-949", "cp949", "x-windows-949",
+		"gb2312", "csgb2312", "chinese", "gb_2312-80", "iso-ir-58", "x-gbk", "gbk", "cp936", "ms936", "windows-936", "gb18030", "hz-gb-2312",
+		"big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5", "cp950", "x-big5",
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}()
+
+// ewUTF7Charsets are the names of UTF-7, which crashed Exchange (KB 317248).
+var ewUTF7Charsets = []string{"utf-7", "utf7", "x-utf-7", "unicode-1-1-utf-7", "x-unicode-2-0-utf-7", "csunicode11utf7"}
+
+// ewDBCSCharsets are the double-byte charsets ENC-007 validates (with aliases).
+var ewDBCSCharsets = []string{
+	"iso-2022-jp", "csiso2022jp", "iso-2022-jp-2", "shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji",
+	"windows-31j", "cp932", "ms932", "euc-jp", "x-euc-jp", "gb2312", "csgb2312", "gbk", "cp936", "gb18030",
+	"big5", "big5-hkscs", "cp950", "euc-kr", "ks_c_5601-1987", "ks_c_5601-1989", "cp949", "iso-2022-kr",
+}
+
+func ewFoldIn(list []string, name []byte) bool {
+	for _, n := range list {
+		if bytes.EqualFold(name, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ewKnownCharset reports whether the charset name (any case) is in ewKnownCharsets.
+func ewKnownCharset(name []byte) bool {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return false
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return ewKnownCharsets[string(buf[:len(name)])]
+}
+
+// checkCharsetUTF7 reports ENC-006 when a charset parameter value (at
+// value index i) names UTF-7.
+func checkCharsetUTF7(p *part, f *field, i int, charset []byte) {
+	if ewFoldIn(ewUTF7Charsets, bytes.TrimSpace(charset)) {
+		reportValue(p, f, "ENC-006", i, fmt.Sprintf("UTF-7 charset %q in %s (KB 317248)", charset, f.name))
+	}
+}
+
+// ewWord is the anatomy of one "=?charset?encoding?payload?=".
+type ewWord struct {
+	start, end   int // v[start:end] is the whole word; end is -1 when "?=" is missing
+	charset      []byte
+	encoding     []byte
+	payload      []byte
+	structured   bool // "=?charset?encoding?" was found
+	hasEncoding  bool
+	whiteSpaceIn bool // the payload ran into white space before "?="
+}
+
+// ewCharsetByte reports bytes taken as part of the charset (and language)
+// of an encoded word: any visible ASCII but '?'. A charset that breaks the
+// RFC 2047 token grammar is then simply unknown.
+func ewCharsetByte(c byte) bool { return c > ' ' && c < 0x7f && c != '?' }
+
+// parseEW reads the encoded word that starts at v[s] ("=?").
+func parseEW(v []byte, s int) ewWord {
+	w := ewWord{start: s, end: -1}
+	i := s + 2
+	for i < len(v) && ewCharsetByte(v[i]) {
+		i++
+	}
+	w.charset = v[s+2 : i]
+	if i >= len(v) || v[i] != '?' {
+		return w
+	}
+	i++
+	e := i
+	for i < len(v) && v[i] != '?' && !hdrWSP(v[i]) {
+		i++
+	}
+	w.encoding = v[e:i]
+	if i >= len(v) || v[i] != '?' {
+		return w
+	}
+	w.structured = true
+	i++
+	d := i
+	for ; i < len(v); i++ {
+		if v[i] == '?' && i+1 < len(v) && v[i+1] == '=' {
+			w.payload = v[d:i]
+			w.end = i + 2
+			return w
+		}
+		if hdrWSP(v[i]) {
+			w.whiteSpaceIn = true
+			break
+		}
+	}
+	w.payload = v[d:i]
+	return w
+}
+
+// ewBoundary reports whether an encoded word may start at v[s]: at the
+// start of the value or after white space, '(' or '"' (RFC 2047 5: words
+// are separated from other text by white space). This keeps "a=?b" inside
+// URLs and parameters out.
+func ewBoundary(v []byte, s int) bool {
+	if s == 0 {
+		return true
+	}
+	c := v[s-1]
+	return hdrWSP(c) || c == '(' || c == '"'
+}
+
+// checkEncodedWords looks at every "=?" in a field. A UTF-7 encoded word is
+// ENC-006 in any field. In unstructured fields and address headers, where
+// RFC 2047 allows encoded words, a broken word is ENC-005 and a decoded
+// double-byte payload is checked for ENC-007.
+func checkEncodedWords(p *part, f *field, k hdrKind) {
+	v := f.value
+	strict := k&(kUnstructured|kAddress) != 0
+	for i := 0; i+1 < len(v); {
+		j := bytes.Index(v[i:], []byte("=?"))
+		if j < 0 {
+			return
+		}
+		s := i + j
+		w := parseEW(v, s)
+		next := s + 2
+		if w.end > 0 {
+			next = w.end
+		}
+		if w.structured && ewFoldIn(ewUTF7Charsets, ewCharsetName(w.charset)) {
+			reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))
+		} else if strict && ewBoundary(v, s) {
+			checkEncodedWord(p, f, w)
+		}
+		i = next
+	}
+}
+
+// ewCharsetName strips an RFC 2231 language ("utf-8*en") from a charset.
+func ewCharsetName(cs []byte) []byte {
+	if k := bytes.IndexByte(cs, '*'); k >= 0 {
+		return cs[:k]
+	}
+	return cs
+}
+
+// checkEncodedWord reports the first ENC-005 problem of one word, or runs
+// the ENC-007 check on its decoded payload.
+func checkEncodedWord(p *part, f *field, w ewWord) {
+	if !w.structured {
+		// "=?name?" followed by nothing usable: only a known charset makes it
+		// an attempt rather than text that happens to hold "=?".
+		if len(w.charset) > 0 && w.start+2+len(w.charset) < len(f.value) && f.value[w.start+2+len(w.charset)] == '?' && ewKnownCharset(ewCharsetName(w.charset)) {
+			reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s has no encoding or payload", f.name))
+		}
+		return
+	}
+	problem := ""
+	cs := ewCharsetName(w.charset)
+	switch {
+	case w.end < 0 && w.whiteSpaceIn:
+		problem = "is not closed by ?= before white space"
+	case w.end < 0:
+		problem = "has no closing ?="
+	case w.end-w.start > 75:
+		problem = fmt.Sprintf("is %d characters long (limit 75)", w.end-w.start)
+	case len(cs) == 0:
+		problem = "has an empty charset"
+	case !ewKnownCharset(cs):
+		problem = fmt.Sprintf("names unknown charset %q", cs)
+	case len(w.encoding) != 1 || w.encoding[0]|0x20 != 'b' && w.encoding[0]|0x20 != 'q':
+		problem = fmt.Sprintf("uses encoding %q (only B and Q exist)", w.encoding)
+	default:
+		if bad, why := ewPayloadError(w.encoding[0]|0x20, w.payload); bad {
+			problem = why
+		}
+	}
+	if problem != "" {
+		reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s %s", f.name, problem))
+		return
+	}
+	if ewFoldIn(ewDBCSCharsets, cs) {
+		checkEWDBCS(p, f, w, cs)
+	}
+}
+
+// ewPayloadError validates a B or Q payload without decoding it.
+func ewPayloadError(enc byte, payload []byte) (bad bool, why string) {
+	if enc == 'b' {
+		n := len(payload)
+		pad := 0
+		for pad < 2 && n-pad > 0 && payload[n-pad-1] == '=' {
+			pad++
+		}
+		for k, c := range payload[:n-pad] {
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+				return true, fmt.Sprintf("has byte %q at %d of its base64 payload", c, k)
+			}
+		}
+		if (n-pad)%4 == 1 || pad > 0 && n%4 != 0 {
+			return true, fmt.Sprintf("has a base64 payload of length %d that cannot decode", n)
+		}
+		return false, ""
+	}
+	for k := 0; k < len(payload); k++ {
+		c := payload[k]
+		switch {
+		case c == '=':
+			if k+2 >= len(payload) || !ewHex(payload[k+1]) || !ewHex(payload[k+2]) {
+				return true, fmt.Sprintf("has a bad Q escape at %d", k)
+			}
+			k += 2
+		case c <= ' ' || c >= 0x7f:
+			return true, fmt.Sprintf("has byte 0x%02x in its Q payload", c)
+		}
+	}
+	return false, ""
+}
+
+func ewHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// ewDecode decodes a payload already validated by
+// ewPayloadError into dst.
+func ewDecode(dst []byte, enc byte, payload []byte) []byte {
+	if enc == 'b' {
+		p := bytes.TrimRight(payload, "=")
+		n := base64.RawStdEncoding.DecodedLen(len(p))
+		out := append(dst, make([]byte, n)...)
+		m, _ := base64.RawStdEncoding.Decode(out[len(dst):], p)
+		return out[:len(dst)+m]
+	}
+	for k := 0; k < len(payload); k++ {
+		c := payload[k]
+		switch c {
+		case '_':
+			dst = append(dst, ' ')
+		case '=':
+			dst = append(dst, ewUnhex(payload[k+1])<<4|ewUnhex(payload[k+2]))
+			k += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+func ewUnhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// checkEWDBCS decodes a double-byte encoded word and reports ENC-007
+// when dbcsCheck finds a truncated pair or a bad escape. The finding points
+// at the word: decoded bytes have no file offset of their own.
+func checkEWDBCS(p *part, f *field, w ewWord, cs []byte) {
+	var buf [128]byte
+	dec := ewDecode(buf[:0], w.encoding[0]|0x20, w.payload)
+	if bad, problem := dbcsCheck(string(bytes.ToLower(cs)), dec); bad >= 0 {
+		reportValue(p, f, "ENC-007", w.start, fmt.Sprintf("encoded word in %s: %s at decoded byte %d", f.name, problem, bad))
+	}
+}
+
+// checkHeaderDBCS reports ENC-007 for raw (unencoded) header text in a
+// double-byte charset: in Subject and address headers (display names) of a
+// part whose Content-Type names such a charset, or holding ISO-2022-JP
+// escape sequences (KB 282796: Exchange crashed on bad DBCS display names).
+func checkHeaderDBCS(p *part) {
+	declared := p.params["charset"]
+	for i := range p.fields {
+		f := &p.fields[i]
+		if classifyHeader(f.name)&(kSubject|kAddress) == 0 {
+			continue
+		}
+		cs := ""
+		v := f.value
+		switch {
+		case bytes.Contains(v, []byte("\x1b$")) || bytes.Contains(v, []byte("\x1b(")):
+			cs = "iso-2022-jp"
+			if ewFoldIn(ewDBCSCharsets, []byte(declared)) && bytes.HasPrefix([]byte(declared), []byte("iso-2022")) {
+				cs = declared
+			}
+		case ewFoldIn(ewDBCSCharsets, []byte(declared)) && ewHighByte(v):
+			cs = declared
+		default:
+			continue
+		}
+		if bad, problem := dbcsCheck(cs, v); bad >= 0 && bad < len(v) {
+			reportValue(p, f, "ENC-007", bad, fmt.Sprintf("raw %s text in %s: %s", cs, f.name, problem))
+		}
+	}
+}
+
+func ewHighByte(v []byte) bool {
+	for _, c := range v {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,365 @@
+package mime
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Address rules: ADDR-001 (separators in comments, unbalanced brackets and
+// quotes), ADDR-002 (over-long or X.400 addresses), ADDR-003 (bracket
+// floods), ADDR-004 (semicolon runs and unnamed empty groups), ADDR-005
+// (too many recipients) and ADDR-006 (no sender).
+//
+// The walk follows RFC 5322 3.4 tolerantly, in one pass and without
+// allocating: comments, quoted strings, angle addresses, domain literals,
+// groups, and mailboxes separated by ',' (or ';', which Outlook users type).
+
+// addrScanner holds the state of one address-list walk.
+type addrScanner struct {
+	p      *part
+	f      *field
+	v      []byte
+	report bool
+
+	// current mailbox
+	segFirst, segLast  int // first and last significant byte, -1 when none yet
+	hasAngle           bool
+	specStart, specEnd int // addr-spec inside <> once closed
+	atTop, atAngle     int // last '@' outside and inside <>
+
+	count   int // mailboxes with a non-empty address so far
+	nth     int // count at which to record nthAt (0: never)
+	nthAt   int
+	lenDone bool // ADDR-002 already reported for this field
+}
+
+func (s *addrScanner) reset() {
+	s.segFirst, s.segLast = -1, -1
+	s.hasAngle = false
+	s.specStart, s.specEnd = -1, -1
+	s.atTop, s.atAngle = -1, -1
+}
+
+// mark records v[i:end] as significant text of the current mailbox.
+func (s *addrScanner) mark(i, end int) {
+	if s.segFirst < 0 {
+		s.segFirst = i
+	}
+	s.segLast = end - 1
+}
+
+// finish closes the current mailbox: counts it and checks its length.
+func (s *addrScanner) finish() {
+	defer s.reset()
+	if s.segFirst < 0 {
+		return
+	}
+	a, b, at := s.segFirst, s.segLast+1, s.atTop
+	if s.hasAngle {
+		a, b, at = s.specStart, s.specEnd, s.atAngle
+	}
+	if b <= a {
+		return // "<>" or a phrase with an empty angle address
+	}
+	s.count++
+	if s.count == s.nth {
+		s.nthAt = s.segFirst
+	}
+	if !s.report || s.lenDone {
+		return
+	}
+	lim := s.p.opts.Limits
+	spec := s.v[a:b]
+	n := addrOctets(spec)
+	switch {
+	case looksX400(spec):
+		if n > lim.X400Length {
+			s.lenDone = true
+			reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("X.400-style address of %d octets in %s (limit %d)", n, s.f.name, lim.X400Length))
+		}
+	case n > lim.AddressLength:
+		s.lenDone = true
+		reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("address of %d octets in %s (limit %d)", n, s.f.name, lim.AddressLength))
+	case at >= a && at < b:
+		if local := addrOctets(s.v[a:at]); local > 64 {
+			s.lenDone = true
+			reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("local part of %d octets in %s (limit 64)", local, s.f.name))
+		} else if domain := addrOctets(s.v[at+1 : b]); domain > 255 {
+			s.lenDone = true
+			reportValue(s.p, s.f, "ADDR-002", at+1, fmt.Sprintf("domain of %d octets in %s (limit 255)", domain, s.f.name))
+		}
+	}
+}
+
+// addrOctets counts the bytes of b without line breaks (folding).
+func addrOctets(b []byte) int {
+	n := len(b)
+	for _, c := range b {
+		if c == '\r' || c == '\n' {
+			n--
+		}
+	}
+	return n
+}
+
+// looksX400 reports an X.400 or Exchange legacy address: "/c=", "/o=",
+// "/ou=", "/cn=", "/admd=" and the like (a '/', 1-4 letters, '=').
+func looksX400(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '/' {
+			continue
+		}
+		j := i + 1
+		for j < len(b) && j-i <= 5 && (b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z') {
+			j++
+		}
+		if j > i+1 && j-i <= 5 && j < len(b) && b[j] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+// scanAddressList walks an address header. With report set it reports
+// ADDR-001 to ADDR-004; it returns the number of mailboxes with a non-empty
+// address, and the value index where mailbox number nth starts (-1 when
+// there are fewer, or nth is 0).
+func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int) {
+	v := f.value
+	s := addrScanner{p: p, f: f, v: v, report: report, nth: nth, nthAt: -1}
+	s.reset()
+	var (
+		angleStart  = -1 // inside <> when >= 0
+		semiRun     = -1 // first ';' of a run, while only CFWS follows it
+		groupColon  = -1 // ':' of a group with no display name
+		groupCount  = 0  // mailboxes counted when the group opened
+		sepDone     bool // ADDR-001 comment separator reported
+		unbalanced  bool // ADDR-001 unbalanced bracket or quote reported
+		semiDone    bool // ADDR-004 reported
+		unbal       = func(i int, what string) {}
+		reportSemis = report
+	)
+	if report {
+		unbal = func(i int, what string) {
+			if !unbalanced {
+				unbalanced = true
+				reportValue(p, f, "ADDR-001", i, fmt.Sprintf("%s in %s", what, f.name))
+			}
+		}
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '(':
+			end := hdrCommentEnd(v, i)
+			if end < 0 {
+				unbal(i, "comment opened and never closed")
+				i = len(v)
+				continue
+			}
+			if report && !sepDone {
+				if k := commentSeparator(v[i:end]); k >= 0 {
+					sepDone = true
+					reportValue(p, f, "ADDR-001", i, fmt.Sprintf("comment holding %q in %s (KB 231748)", v[i+k], f.name))
+				}
+			}
+			i = end - 1
+			continue
+		case ')':
+			unbal(i, "')' that closes no comment")
+		case '"':
+			end := hdrQuoteEnd(v, i)
+			if end < 0 {
+				unbal(i, "quoted string never closed")
+				s.mark(i, len(v))
+				i = len(v)
+				continue
+			}
+			s.mark(i, end)
+			semiRun = -1
+			i = end - 1
+			continue
+		case '[':
+			end := bytes.IndexByte(v[i:], ']')
+			if end < 0 {
+				end = len(v) - i - 1
+			}
+			s.mark(i, i+end+1)
+			semiRun = -1
+			i += end
+			continue
+		case '<':
+			if angleStart >= 0 {
+				unbal(i, "'<' inside an angle address")
+			} else {
+				angleStart = i
+			}
+		case '>':
+			if angleStart < 0 {
+				unbal(i, "'>' without '<'")
+			} else {
+				s.hasAngle = true
+				s.specStart, s.specEnd = angleStart+1, i
+				s.atAngle = -1
+				if at := bytes.LastIndexByte(v[angleStart+1:i], '@'); at >= 0 {
+					s.atAngle = angleStart + 1 + at
+				}
+				angleStart = -1
+			}
+		case '@':
+			if angleStart < 0 {
+				s.atTop = i
+			}
+		case ',':
+			if angleStart >= 0 {
+				break // source route inside <>
+			}
+			s.finish()
+			semiRun = -1
+			continue
+		case ';':
+			if angleStart >= 0 {
+				break
+			}
+			if reportSemis && !semiDone {
+				switch {
+				case groupColon >= 0 && s.segFirst < 0 && s.count == groupCount:
+					semiDone = true
+					reportValue(p, f, "ADDR-004", groupColon, fmt.Sprintf("empty group with no name (:;) in %s (CVE-2021-3181)", f.name))
+				case semiRun >= 0:
+					semiDone = true
+					reportValue(p, f, "ADDR-004", semiRun, fmt.Sprintf("run of ';' in %s (CVE-2021-3181)", f.name))
+				}
+			}
+			s.finish()
+			groupColon = -1
+			if semiRun < 0 {
+				semiRun = i
+			}
+			continue
+		case ':':
+			if angleStart >= 0 {
+				break // route "<@a,@b:user@c>"
+			}
+			// The text so far was the group's display name, not a mailbox.
+			groupColon = -1
+			if s.segFirst < 0 {
+				groupColon = i
+			}
+			s.reset()
+			groupCount = s.count
+			semiRun = -1
+			continue
+		}
+		s.mark(i, i+1)
+		semiRun = -1
+	}
+	if angleStart >= 0 {
+		unbal(angleStart, "'<' never closed")
+	}
+	s.finish()
+	if report {
+		checkBracketFlood(p, f)
+	}
+	return s.count, s.nthAt
+}
+
+// commentSeparator returns the index in comment (which includes its
+// parentheses) of a ',' or ';' that is not a quoted pair, or -1.
+func commentSeparator(comment []byte) int {
+	for k := 0; k < len(comment); k++ {
+		switch comment[k] {
+		case '\\':
+			k++
+		case ',', ';':
+			return k
+		}
+	}
+	return -1
+}
+
+// checkBracketFlood reports ADDR-003: more than Limits.Brackets angle
+// brackets and parentheses in one address header, the input that overflowed
+// sendmail's crackaddr (CVE-2002-1337). Every bracket counts, as it did there.
+func checkBracketFlood(p *part, f *field) {
+	n, first := 0, -1
+	for i, c := range f.value {
+		if c == '<' || c == '>' || c == '(' || c == ')' {
+			if first < 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	if limit := p.opts.Limits.Brackets; n > limit {
+		reportValue(p, f, "ADDR-003", first, fmt.Sprintf("%d angle brackets and parentheses in %s (limit %d)", n, f.name, limit))
+	}
+}
+
+// isRootMessage reports whether p is the message itself, not a part or an
+// embedded message.
+func isRootMessage(p *part) bool { return p.depth == 0 && p.rfc822Depth == 0 && p.parent == nil }
+
+// checkRecipientCount reports ADDR-005 on the message: more than
+// Limits.Recipients mailboxes in To, Cc and Bcc together (the Exchange
+// pickup limit). The finding points at the first recipient over the limit.
+func checkRecipientCount(p *part) {
+	if !isRootMessage(p) {
+		return
+	}
+	limit := p.opts.Limits.Recipients
+	total := 0
+	var over *field
+	overAt := -1
+	for i := range p.fields {
+		f := &p.fields[i]
+		if classifyHeader(f.name)&kRecipient == 0 {
+			continue
+		}
+		nth := 0
+		if over == nil {
+			nth = limit + 1 - total
+		}
+		n, at := scanAddressList(p, f, false, nth)
+		if at >= 0 && over == nil {
+			over, overAt = f, at
+		}
+		total += n
+	}
+	if over != nil {
+		reportValue(p, over, "ADDR-005", overAt, fmt.Sprintf("%d recipients in To, Cc and Bcc (limit %d)", total, limit))
+	}
+}
+
+// checkSenderPresent reports ADDR-006 on the message: no From header, or
+// only empty ones, and no x-sender envelope line. IIS moves such a pickup
+// file to BadMail with 0xC00402CE (KB 319285).
+func checkSenderPresent(p *part) {
+	if !isRootMessage(p) {
+		return
+	}
+	var from *field
+	for i := range p.fields {
+		f := &p.fields[i]
+		switch {
+		case f.is("x-sender"):
+			if len(bytes.TrimSpace(f.value)) > 0 {
+				return
+			}
+		case f.is("from"):
+			if n, _ := scanAddressList(p, f, false, 0); n > 0 {
+				return
+			}
+			if from == nil {
+				from = f
+			}
+		}
+	}
+	if from != nil {
+		p.report("ADDR-006", from.offset, from.line, "From header holds no address and there is no x-sender line (BadMail 0xC00402CE)", hdrFieldHead(from))
+		return
+	}
+	p.report("ADDR-006", 0, 1, "no From header and no x-sender line (BadMail 0xC00402CE)", nil)
+}

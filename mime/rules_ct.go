@@ -1,0 +1,277 @@
+package mime
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Content-Type and parameter rules: CT-001 (empty charset), CT-002 (illegal
+// bytes in Content-Type), CT-003 (malformed parameter list), CT-004
+// (unclosed comment in a structured MIME header) and CT-005 (over-long MIME
+// header). The parameter walk also feeds ENC-006 (a UTF-7 charset).
+
+// hdrSkipCFWS skips white space, folding and comments from v[i]. ok is false
+// when a comment is never closed (CT-004 reports that, so callers stop
+// quietly).
+func hdrSkipCFWS(v []byte, i int) (next int, ok bool) {
+	for i < len(v) {
+		switch {
+		case hdrWSP(v[i]):
+			i++
+		case v[i] == '(':
+			end := hdrCommentEnd(v, i)
+			if end < 0 {
+				return len(v), false
+			}
+			i = end
+		default:
+			return i, true
+		}
+	}
+	return i, true
+}
+
+// hdrCommentEnd returns the index just past the comment that opens at v[i]
+// (nested comments and quoted pairs allowed), or -1 if it is never closed.
+func hdrCommentEnd(v []byte, i int) int {
+	depth := 0
+	for ; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// hdrQuoteEnd returns the index just past the quoted string that opens at
+// v[i], or -1 if the closing quote is missing.
+func hdrQuoteEnd(v []byte, i int) int {
+	for i++; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// paramNextSemi returns the index of the next ';' at or after i outside
+// quoted strings and comments, or len(v). unterminated is the index of an
+// opening quote that never closes (-1 if none); the walk stops there.
+func paramNextSemi(v []byte, i int) (semi, unterminated int) {
+	for i < len(v) {
+		switch v[i] {
+		case ';':
+			return i, -1
+		case '"':
+			end := hdrQuoteEnd(v, i)
+			if end < 0 {
+				return len(v), i
+			}
+			i = end
+		case '(':
+			end := hdrCommentEnd(v, i)
+			if end < 0 {
+				return len(v), -1
+			}
+			i = end
+		default:
+			i++
+		}
+	}
+	return len(v), -1
+}
+
+// isParamNameByte reports bytes that may continue a parameter name as this
+// walk sees it: anything but white space, '=', ';', '"' and '('.
+func isParamNameByte(c byte) bool {
+	return !hdrWSP(c) && c != '=' && c != ';' && c != '"' && c != '('
+}
+
+// checkParams walks the parameter list of Content-Type or
+// Content-Disposition (RFC 2045 5.1, RFC 2183) tolerantly and reports
+// CT-001, CT-003 and ENC-006 (charset=utf-7). Parameter names are compared
+// in place: no allocation unless a finding is made.
+func checkParams(p *part, f *field) {
+	v := f.value
+	limit := p.opts.Limits.Params
+	var nameBuf [32][2]int
+	names := nameBuf[:0] // [start, end) of each parameter name seen
+	count := 0
+	i, unterminated := paramNextSemi(v, 0) // skip the type itself
+	if unterminated >= 0 {
+		reportValue(p, f, "CT-003", unterminated, fmt.Sprintf("unterminated quoted string in %s", f.name))
+		return
+	}
+	for i < len(v) { // v[i] == ';'
+		j, ok := hdrSkipCFWS(v, i+1)
+		if !ok || j == len(v) {
+			return // unclosed comment (CT-004) or a trailing ';' (tolerated)
+		}
+		if v[j] == ';' {
+			reportValue(p, f, "CT-003", i, fmt.Sprintf("empty parameter (;;) in %s", f.name))
+			i = j
+			continue
+		}
+		nameStart := j
+		for j < len(v) && isParamNameByte(v[j]) {
+			j++
+		}
+		nameEnd := j
+		name := v[nameStart:nameEnd]
+		k, ok := hdrSkipCFWS(v, j)
+		if !ok {
+			return
+		}
+		if nameStart == nameEnd {
+			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter with no name in %s", f.name))
+		} else if k < len(v) && k > nameEnd && isParamNameByte(v[k]) {
+			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("space inside parameter name %q in %s", v[nameStart:k+1], f.name))
+		}
+		count++
+		if count == limit+1 {
+			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("more than %d parameters in %s", limit, f.name))
+		}
+		if len(name) > 0 && count <= 256 { // bounded: quadratic in the names kept
+			for _, n := range names {
+				if bytes.EqualFold(v[n[0]:n[1]], name) {
+					reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("duplicate parameter %q in %s", name, f.name))
+					break
+				}
+			}
+			names = append(names, [2]int{nameStart, nameEnd})
+		}
+		// Find the '=' (after any junk such as the rest of a name with a space).
+		for k < len(v) && v[k] != '=' && v[k] != ';' && v[k] != '"' && v[k] != '(' {
+			k++
+		}
+		if k < len(v) && (v[k] == '"' || v[k] == '(') {
+			k, ok = hdrSkipCFWS(v, k)
+			if !ok {
+				return
+			}
+		}
+		if k >= len(v) || v[k] != '=' {
+			if k < len(v) && v[k] == '"' {
+				// name "value" without '=': fall through to the next ';'.
+			} else if nameStart != nameEnd {
+				reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter %q has no '=' in %s", name, f.name))
+			}
+			var un int
+			i, un = paramNextSemi(v, k)
+			if un >= 0 {
+				reportValue(p, f, "CT-003", un, fmt.Sprintf("unterminated quoted string in %s", f.name))
+				return
+			}
+			continue
+		}
+		isCharset := bytes.EqualFold(name, []byte("charset"))
+		vs, ok := hdrSkipCFWS(v, k+1)
+		if !ok {
+			return // name=(comment never closed: CT-004, KB 183633
+		}
+		var val []byte
+		valStart := vs
+		switch {
+		case vs == len(v) || v[vs] == ';':
+			if isCharset {
+				reportValue(p, f, "CT-001", nameStart, fmt.Sprintf("empty charset parameter in %s", f.name))
+			} else {
+				reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter %q has no value in %s", name, f.name))
+			}
+			i = vs
+			continue
+		case v[vs] == '"':
+			end := hdrQuoteEnd(v, vs)
+			if end < 0 {
+				reportValue(p, f, "CT-003", vs, fmt.Sprintf("unterminated quoted string in %s", f.name))
+				return
+			}
+			valStart = vs + 1
+			val = v[valStart : end-1]
+			vs = end
+			if isCharset && len(bytes.Trim(val, " \t\r\n")) == 0 {
+				reportValue(p, f, "CT-001", nameStart, fmt.Sprintf("blank charset parameter in %s", f.name))
+			}
+		default:
+			end := vs
+			for end < len(v) && !hdrWSP(v[end]) && v[end] != ';' && v[end] != '(' && v[end] != '"' {
+				end++
+			}
+			val = v[vs:end]
+			vs = end
+		}
+		switch {
+		case isCharset:
+			checkCharsetUTF7(p, f, valStart, val)
+		case len(name) > 1 && name[len(name)-1] == '*':
+			// RFC 2231 extended value: charset'language'text.
+			if q := bytes.IndexByte(val, '\''); q > 0 {
+				checkCharsetUTF7(p, f, valStart, val[:q])
+			}
+		}
+		var un int
+		i, un = paramNextSemi(v, vs)
+		if un >= 0 {
+			reportValue(p, f, "CT-003", un, fmt.Sprintf("unterminated quoted string in %s", f.name))
+			return
+		}
+	}
+}
+
+// checkContentTypeBytes reports CT-002: a Content-Type byte that no RFC 2045
+// production allows (a control other than folding white space, DEL, 8-bit).
+// Every printable ASCII byte is a token character or a tspecial.
+func checkContentTypeBytes(p *part, f *field) {
+	for i, c := range f.value {
+		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c >= 0x7f {
+			reportValue(p, f, "CT-002", i, fmt.Sprintf("byte 0x%02x is not allowed in %s (KB 304024)", c, f.name))
+			return
+		}
+	}
+}
+
+// checkComments reports CT-004: in a structured MIME header, a comment
+// opened and never closed outside quoted strings (KB 183633:
+// filename=(JPEG-IM.BMP), or a ')' that closes nothing.
+func checkComments(p *part, f *field) {
+	v := f.value
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			end := hdrQuoteEnd(v, i)
+			if end < 0 {
+				return // unterminated quote: CT-003 where parameters are checked
+			}
+			i = end - 1
+		case '(':
+			end := hdrCommentEnd(v, i)
+			if end < 0 {
+				reportValue(p, f, "CT-004", i, fmt.Sprintf("comment opened and never closed in %s", f.name))
+				return
+			}
+			i = end - 1
+		case ')':
+			reportValue(p, f, "CT-004", i, fmt.Sprintf("unbalanced ')' in %s", f.name))
+			return
+		}
+	}
+}
+
+// checkMIMEHeaderLength reports CT-005: a MIME header field longer than
+// Limits.MIMEHeaderLength bytes (sendmail MaxMimeHeaderLength).
+func checkMIMEHeaderLength(p *part, f *field) {
+	if limit := int64(p.opts.Limits.MIMEHeaderLength); f.length > limit {
+		p.report("CT-005", f.offset, f.line, fmt.Sprintf("%s is %d bytes long (limit %d)", f.name, f.length, limit), hdrFieldHead(f))
+	}
+}

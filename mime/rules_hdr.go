@@ -1,0 +1,337 @@
+package mime
+
+import (
+	"bytes"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Header-field rules. One field check classifies each field once and hands
+// it to every header rule family (rules_hdrbytes.go, rules_ct.go,
+// rules_addr.go, rules_2047.go and this file's HDR-001, HDR-002, HDR-005),
+// so the name is looked at once per field.
+
+func init() {
+	fieldChecks = append(fieldChecks, checkHeaderField)
+	headerChecks = append(headerChecks, checkRecipientCount, checkSenderPresent, checkHeaderDBCS)
+}
+
+// hdrKind is a set of facts about a field name that say which rules apply.
+type hdrKind uint32
+
+const (
+	kAddress        hdrKind = 1 << iota // an address list (From, To, Resent-*, Return-Path...)
+	kRecipient                          // To, Cc or Bcc: counted by ADDR-005
+	kUnstructured                       // unstructured text where RFC 2047 words are allowed
+	kSubject                            // Subject
+	kMessageID                          // Message-ID (HDR-001, STR-007)
+	kIDList                             // References, In-Reply-To (STR-007)
+	kDate                               // Date, Resent-Date (HDR-002)
+	kContentType                        // Content-Type (CT-002, parameters)
+	kParams                             // a MIME header with a parameter list (CT-001, CT-003)
+	kMIMEStructured                     // structured MIME header: comments are checked (CT-004)
+	kMIMELength                         // MIME header with a length limit (CT-005)
+)
+
+// classifyHeader returns what the rules need to know about a field name. It does
+// not allocate: the lower-cased name lives in a stack buffer.
+func classifyHeader(name []byte) hdrKind {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return 0
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(name)]) {
+	case "to", "cc", "bcc":
+		return kAddress | kRecipient
+	case "from", "sender", "reply-to", "resent-from", "resent-sender", "resent-to",
+		"resent-cc", "resent-bcc", "resent-reply-to", "return-path",
+		"disposition-notification-to", "return-receipt-to", "errors-to",
+		"mail-followup-to", "mail-reply-to", "apparently-to":
+		return kAddress
+	case "subject":
+		return kSubject | kUnstructured
+	case "comments", "content-description", "keywords", "thread-topic", "organization":
+		return kUnstructured
+	case "message-id":
+		return kMessageID
+	case "resent-message-id", "references", "in-reply-to":
+		return kIDList
+	case "date", "resent-date":
+		return kDate
+	case "content-type":
+		return kContentType | kParams | kMIMEStructured | kMIMELength
+	case "content-disposition":
+		return kParams | kMIMEStructured | kMIMELength
+	case "content-transfer-encoding", "mime-version", "content-id":
+		return kMIMEStructured | kMIMELength
+	case "content-language":
+		return kMIMEStructured
+	}
+	return 0
+}
+
+// checkHeaderField runs every header-field rule on one field.
+func checkHeaderField(p *part, f *field) {
+	k := classifyHeader(f.name)
+	checkHeaderBytes(p, f, k)
+	checkUnfoldedLength(p, f)
+	checkEncodedWords(p, f, k)
+	if k&kContentType != 0 {
+		checkContentTypeBytes(p, f)
+	}
+	if k&kParams != 0 {
+		checkParams(p, f)
+	}
+	if k&kMIMEStructured != 0 {
+		checkComments(p, f)
+	}
+	if k&kMIMELength != 0 {
+		checkMIMEHeaderLength(p, f)
+	}
+	if k&kAddress != 0 {
+		scanAddressList(p, f, true, 0)
+	}
+	if k&(kSubject|kAddress|kMessageID) != 0 {
+		checkPrintf(p, f)
+	}
+	if k&kDate != 0 {
+		checkDate(p, f)
+	}
+}
+
+// hdrFieldHead returns the start of a field as evidence for rules about the
+// whole field: its name, a colon and the first bytes of the value.
+func hdrFieldHead(f *field) []byte {
+	n := len(f.name)
+	if n > ExcerptMax {
+		n = ExcerptMax
+	}
+	out := make([]byte, 0, ExcerptMax+1)
+	out = append(out, f.name[:n]...)
+	out = append(out, ':')
+	rest := ExcerptMax + 1 - len(out)
+	if rest > len(f.value) {
+		rest = len(f.value)
+	}
+	return append(out, f.value[:rest]...)
+}
+
+// reportValue reports a finding whose evidence starts at value[i].
+func reportValue(p *part, f *field, rule string, i int, msg string) {
+	off, line := f.at(i)
+	p.report(rule, off, line, msg, f.value[i:])
+}
+
+// hdrWSP reports white space and line-ending bytes inside a header value.
+func hdrWSP(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// hdrSkipWSP returns the index of the first non-white-space byte at or after i.
+func hdrSkipWSP(v []byte, i int) int {
+	for i < len(v) && hdrWSP(v[i]) {
+		i++
+	}
+	return i
+}
+
+// ---------------------------------------------------------------- HDR-001
+
+// checkPrintf reports printf conversion directives (%s %n %x %p, with
+// flags, width, precision and length modifiers) in Subject, address headers
+// and Message-ID: KB 239816 crashed on a Subject of "%s%s%s%n".
+//
+// URL-encoded text must not match: "%20", "%2Fsomething" and "100% sure"
+// are not directives. A space is therefore never taken as a flag, and a
+// directive whose only decoration is a width starting with two hex digits
+// ("%20s", "%2520s") is taken for a URL escape followed by text.
+func checkPrintf(p *part, f *field) {
+	v := f.value
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			continue
+		}
+		if n := printfDirective(v[i:]); n > 0 {
+			reportValue(p, f, "HDR-001", i, fmt.Sprintf("printf directive %q in %s", v[i:i+n], f.name))
+			return
+		}
+	}
+}
+
+// printfDirective returns the length of the printf directive at the start
+// of b (b[0] == '%'), or 0 when there is none (or it looks like a URL escape).
+func printfDirective(b []byte) int {
+	i := 1
+	flags := 0
+	for i < len(b) && strings.IndexByte("-+#0", b[i]) >= 0 {
+		i++
+		flags++
+	}
+	widthStart := i
+	if i < len(b) && b[i] == '*' {
+		i++
+	} else {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	width := i - widthStart
+	precision := false
+	if i < len(b) && b[i] == '.' {
+		precision = true
+		i++
+		if i < len(b) && b[i] == '*' {
+			i++
+		} else {
+			for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+				i++
+			}
+		}
+	}
+	length := 0
+	for i < len(b) && length < 3 && strings.IndexByte("hlLqjztI", b[i]) >= 0 {
+		i++
+		length++
+		if b[i-1] == 'I' { // MSVC %I64x, %I32x
+			for k := 0; k < 2 && i < len(b) && b[i] >= '0' && b[i] <= '9'; k++ {
+				i++
+			}
+		}
+	}
+	if i >= len(b) || strings.IndexByte("snxXpS", b[i]) < 0 {
+		return 0
+	}
+	if flags == 0 && !precision && length == 0 && width >= 2 && b[widthStart] != '*' {
+		// "%20s", "%2541x": a URL escape ("%20", "%25") followed by text.
+		return 0
+	}
+	return i + 1
+}
+
+// ---------------------------------------------------------------- HDR-002
+
+// checkDate reports a Date that no tolerant parser accepts, or one longer
+// than Limits.DateLength (MS00-043: Outlook overflowed on a long Date).
+func checkDate(p *part, f *field) {
+	start := hdrSkipWSP(f.value, 0)
+	if start == len(f.value) {
+		start = 0 // blank: point at the value itself
+	}
+	text := f.unfolded()
+	if len(text) > p.opts.Limits.DateLength {
+		reportValue(p, f, "HDR-002", start, fmt.Sprintf("%s is %d characters long (limit %d)", f.name, len(text), p.opts.Limits.DateLength))
+		return
+	}
+	if !parseDateTolerant(string(text)) {
+		reportValue(p, f, "HDR-002", start, fmt.Sprintf("%s does not parse as an RFC 5322 date", f.name))
+	}
+}
+
+var (
+	longDayNames   = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+	longMonthNames = []string{"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"}
+)
+
+// parseDateTolerant accepts what net/mail.ParseDate accepts (RFC 5322 with
+// the obsolete forms: no weekday, two-digit years, no seconds, named zones,
+// trailing comments) plus common deviations seen in real mail: no space
+// after the weekday comma, full day and month names, a missing zone, a
+// military one-letter zone, a "+hh:mm" zone and the asctime layout.
+func parseDateTolerant(s string) bool {
+	if _, err := mail.ParseDate(s); err == nil {
+		return true
+	}
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	t := strings.Join(strings.Fields(s), " ")
+	if i := strings.IndexByte(t, ','); i > 0 && i+1 < len(t) && t[i+1] != ' ' {
+		t = t[:i+1] + " " + t[i+1:]
+	}
+	lower := strings.ToLower(t)
+	for _, names := range [][]string{longDayNames, longMonthNames} {
+		for _, n := range names {
+			if j := strings.Index(lower, n); j >= 0 {
+				t = t[:j+3] + t[j+len(n):]
+				lower = lower[:j+3] + lower[j+len(n):]
+			}
+		}
+	}
+	t = strings.ReplaceAll(t, "-", " ")
+	t = strings.ReplaceAll(t, "  ", " ")
+	// Restore a numeric zone that the dash replacement split ("+0000" is safe).
+	words := strings.Fields(t)
+	if n := len(words); n > 0 {
+		last := words[n-1]
+		switch {
+		case len(last) == 1 && last[0] >= 'A' && last[0] <= 'Z', len(last) == 1 && last[0] >= 'a' && last[0] <= 'z':
+			words[n-1] = "+0000" // RFC 5322 4.3: military zones are to be taken as -0000
+		case len(last) == 5 && last[2] == ':' && dateDigits(last[:2]) && dateDigits(last[3:]):
+			// "-07:00" lost its sign to the dash replacement: the sign does not
+			// matter for validity.
+			words[n-1] = "+" + last[:2] + last[3:]
+		case len(last) == 4 && dateDigits(last) && n >= 2 && strings.Count(words[n-2], ":") >= 1:
+			words[n-1] = "+" + last // "-0700" lost its sign
+		case strings.Count(last, ":") >= 1:
+			words = append(words, "+0000") // no zone at all
+		}
+	}
+	t = strings.Join(words, " ")
+	if _, err := mail.ParseDate(t); err == nil {
+		return true
+	}
+	for _, layout := range []string{"Mon Jan _2 15:04:05 2006", "Mon Jan _2 15:04:05 MST 2006", "Mon Jan _2 15:04:05 2006 +0000"} {
+		if _, err := time.Parse(layout, strings.Join(strings.Fields(s), " ")); err == nil {
+			return true
+		}
+		if _, err := time.Parse(layout, t); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func dateDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ---------------------------------------------------------------- HDR-005
+
+// checkUnfoldedLength reports a folded field that is longer than 998
+// octets once unfolded: the IIS pickup service unfolds headers (KB 294379),
+// turning a legal folded To: list into an illegal, sometimes fatal, line.
+func checkUnfoldedLength(p *part, f *field) {
+	const limit = 998
+	if f.length <= limit {
+		return
+	}
+	v := f.value
+	body := bytes.TrimRight(v, "\r\n")
+	if f.truncated {
+		body = v
+	}
+	if bytes.IndexByte(body, '\n') < 0 && bytes.IndexByte(body, '\r') < 0 {
+		return // not folded: a long physical line is STR-004's business
+	}
+	breaks := int64(0)
+	for _, c := range v {
+		if c == '\r' || c == '\n' {
+			breaks++
+		}
+	}
+	unfolded := f.length - breaks
+	if unfolded > limit {
+		p.report("HDR-005", f.offset, f.line, fmt.Sprintf("%s is %d octets once unfolded (limit %d)", f.name, unfolded, limit), hdrFieldHead(f))
+	}
+}

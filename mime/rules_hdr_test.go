@@ -1,0 +1,358 @@
+package mime
+
+import (
+	"bytes"
+	stdmime "mime"
+	"strings"
+	"testing"
+)
+
+// hdrSplit splits the header block at the start of raw into fields the way
+// the scanner core does: the name runs up to ':', the value is everything
+// after it, continuation lines and the final line ending included, so that
+// value[i] is at valueOffset+i. Lines without a colon are skipped; an empty
+// line ends the block.
+func hdrSplit(raw []byte) []field {
+	var fields []field
+	cur := -1
+	finish := func(end int) {
+		if cur < 0 {
+			return
+		}
+		f := &fields[cur]
+		f.value = raw[f.valueOffset:end]
+		f.length = int64(end) - f.offset
+		cur = -1
+	}
+	line := 1
+	for pos := 0; pos < len(raw); {
+		end := bytes.IndexByte(raw[pos:], '\n')
+		if end < 0 {
+			end = len(raw)
+		} else {
+			end += pos + 1
+		}
+		l := raw[pos:end]
+		switch {
+		case len(bytes.TrimRight(l, "\r\n")) == 0:
+			finish(pos)
+			return fields
+		case (l[0] == ' ' || l[0] == '\t') && cur >= 0:
+			// continuation: the value grows
+		default:
+			finish(pos)
+			colon := bytes.IndexByte(l, ':')
+			if colon < 0 {
+				break
+			}
+			fields = append(fields, field{
+				name:        bytes.TrimRight(l[:colon], " \t"),
+				offset:      int64(pos),
+				valueOffset: int64(pos + colon + 1),
+				line:        line,
+			})
+			cur = len(fields) - 1
+		}
+		pos = end
+		line++
+	}
+	finish(len(raw))
+	return fields
+}
+
+// hdrTestPart returns a root part with a reporter for direct check tests.
+func hdrTestPart(opts Options) *part {
+	opts.normalize()
+	o := &opts
+	return &part{rep: newReporter(o), opts: o, path: "1"}
+}
+
+// runHeaderRules runs this family's field and header checks over the header
+// block at the start of raw, as the core would for part p.
+func runHeaderRules(p *part, raw []byte) []Finding {
+	p.fields = hdrSplit(raw)
+	for i := range p.fields {
+		checkHeaderField(p, &p.fields[i])
+	}
+	if f := p.field("content-type"); f != nil {
+		if mt, params, err := stdmime.ParseMediaType(string(f.unfolded())); err == nil {
+			p.mediaType, p.params = mt, params
+		}
+	}
+	checkRecipientCount(p)
+	checkSenderPresent(p)
+	checkHeaderDBCS(p)
+	return p.rep.sorted()
+}
+
+// hdrCRLF turns "\n" into "\r\n" and ends the header block with an empty line.
+func hdrCRLF(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") + "\r\n\r\n" }
+
+type hdrCase struct {
+	name string
+	rule string
+	raw  string // header lines joined by "\n" (sent with CRLF), without the final empty line
+	at   string // the first finding of rule starts at the first occurrence of at; "" = no finding
+	opts func(*Options)
+	bare bool // raw is used as is (no CRLF conversion, no empty line added)
+}
+
+func runHdrCases(t *testing.T, cases []hdrCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.rule+"_"+tc.name, func(t *testing.T) {
+			raw := tc.raw
+			if !tc.bare {
+				raw = hdrCRLF(raw)
+			}
+			var opts Options
+			opts.normalize()
+			if tc.opts != nil {
+				tc.opts(&opts)
+			}
+			p := hdrTestPart(opts)
+			findings := runHeaderRules(p, []byte(raw))
+			var got *Finding
+			for i := range findings {
+				if findings[i].Rule == tc.rule {
+					got = &findings[i]
+					break
+				}
+			}
+			if tc.at == "" {
+				if got != nil {
+					t.Fatalf("unexpected %s", got)
+				}
+				return
+			}
+			if got == nil {
+				t.Fatalf("no %s finding; got %v", tc.rule, findings)
+			}
+			want := strings.Index(raw, tc.at)
+			if want < 0 {
+				t.Fatalf("bad test: %q not in input", tc.at)
+			}
+			wantLine := 1 + strings.Count(raw[:want], "\n")
+			if got.Offset != int64(want) || got.Line != wantLine {
+				t.Errorf("%s at offset %d line %d, want %d line %d (%s)", tc.rule, got.Offset, got.Line, want, wantLine, got)
+			}
+			if got.Severity != severityOf(tc.rule) && tc.rule != "STR-004" {
+				t.Errorf("severity %s, want %s", got.Severity, severityOf(tc.rule))
+			}
+			if got.Part != "1" || got.Message == "" {
+				t.Errorf("bad finding %s", got)
+			}
+		})
+	}
+}
+
+func TestHdrSplit(t *testing.T) {
+	raw := []byte("From: a@b\r\nSubject: x\r\n y\r\nTo:c\r\n\r\nbody")
+	fs := hdrSplit(raw)
+	if len(fs) != 3 {
+		t.Fatalf("%d fields", len(fs))
+	}
+	s := fs[1]
+	if string(s.name) != "Subject" || string(s.value) != " x\r\n y\r\n" || s.valueOffset != 19 || s.line != 2 || s.length != 16 {
+		t.Fatalf("bad field %+v", s)
+	}
+	if off, line := s.at(5); off != 24 || line != 3 {
+		t.Fatalf("at(5) = %d, %d", off, line)
+	}
+}
+
+func TestHeaderBytes(t *testing.T) {
+	runHdrCases(t, []hdrCase{
+		{name: "nul in value", rule: "STR-006", raw: "From: a@b\nSubject: a\x00b", at: "\x00b"},
+		{name: "nul in name", rule: "STR-006", raw: "From: a@b\nX-\x00Bad: v", at: "\x00Bad"},
+		{name: "clean", rule: "STR-006", raw: "From: a@b\nSubject: hello\n world"},
+		{name: "control in message-id", rule: "STR-007", raw: "From: a@b\nMessage-ID: <abc\x01def@example.com>", at: "\x01def"},
+		{name: "del in subject", rule: "STR-007", raw: "From: a@b\nSubject: x\x7fy", at: "\x7fy"},
+		{name: "escape in references", rule: "STR-007", raw: "From: a@b\nReferences: <a@b>\n <c\x1b@d>", at: "\x1b@d"},
+		{name: "form feed", rule: "STR-007", raw: "From: a@b\nSubject: x\x0cy", at: "\x0cy"},
+		{name: "nul is not STR-007", rule: "STR-007", raw: "From: a@b\nSubject: x\x00y"},
+		{name: "tab and folding", rule: "STR-007", raw: "From: a@b\nSubject: a\tb\n\tc"},
+		{name: "latin1 subject", rule: "STR-008", raw: "From: a@b\nSubject: caf\xe9", at: "\xe9"},
+		{name: "display name", rule: "STR-008", raw: "From: J\xf6rg <j@example.com>", at: "\xf6rg"},
+		{name: "after a word", rule: "STR-008", raw: "From: a@b\nSubject: =?utf-8?Q?a?= \xe9t\xe9", at: "\xe9t"},
+		{name: "encoded", rule: "STR-008", raw: "From: a@b\nSubject: =?iso-8859-1?Q?caf=E9?="},
+		{name: "raw inside word", rule: "STR-008", raw: "From: a@b\nSubject: =?utf-8?Q?caf\xc3\xa9?="},
+		{name: "8-bit name", rule: "STR-008", raw: "From: a@b\nX-T\xe9st: v", at: "\xe9st"},
+	})
+}
+
+func TestContentTypeRules(t *testing.T) {
+	runHdrCases(t, []hdrCase{
+		{name: "kb293288 continuation", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain;\n\tcharset = \"\"", at: `charset = ""`},
+		{name: "blank quoted", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; CHARSET= \" \"", at: "CHARSET"},
+		{name: "unquoted empty", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=", at: "charset="},
+		{name: "empty before next", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=; format=flowed", at: "charset="},
+		{name: "fine", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=\"us-ascii\""},
+		{name: "spaces around equals", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain;\n\tcharset = \"iso-8859-1\""},
+		{name: "empty charset is not CT-003", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=\"\""},
+
+		{name: "control", rule: "CT-002", raw: "From: a@b\nContent-Type: text/pl\x01ain", at: "\x01ain"},
+		{name: "nul", rule: "CT-002", raw: "From: a@b\nContent-Type: text/plain; name=\"a\x00b\"", at: "\x00b"},
+		{name: "8-bit", rule: "CT-002", raw: "From: a@b\nContent-Type: text/plain; name=\"caf\xe9.txt\"", at: "\xe9.txt"},
+		{name: "clean folded", rule: "CT-002", raw: "From: a@b\nContent-Type: multipart/mixed;\n\tboundary=\"--=_a(b)\""},
+		{name: "other header", rule: "CT-002", raw: "From: a@b\nContent-Description: caf\xe9"},
+
+		{name: "no value", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=", at: "name="},
+		{name: "unterminated", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=\"abc", at: `"abc`},
+		{name: "double semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain;; charset=us-ascii", at: ";;"},
+		{name: "semicolons with space", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; ; charset=us-ascii", at: "; ;"},
+		{name: "space in name", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; char set=us-ascii", at: "char set"},
+		{name: "duplicate", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=a; Charset=b", at: "Charset=b"},
+		{name: "duplicate boundary", rule: "CT-003", raw: "From: a@b\nContent-Type: multipart/mixed; boundary=\"a\";\n boundary=\"b\"", at: "boundary=\"b"},
+		{name: "no equals", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; format", at: "format"},
+		{name: "too many", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; a=1; b=2; c=3; d=4", at: "d=4",
+			opts: func(o *Options) { o.Limits.Params = 3 }},
+		{name: "disposition no value", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment; filename=", at: "filename="},
+		{name: "quoted semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=\"a;b\"; charset=x"},
+		{name: "rfc2231", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment;\n filename*0*=utf-8''a%20b;\n filename*1*=c;\n filename=\"ab c\""},
+		{name: "trailing semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=us-ascii;"},
+		{name: "comments", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain (plain text); charset=us-ascii (ascii)"},
+		{name: "kb183633 is CT-004 only", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment; filename=(JPEG-IM.BMP"},
+		{name: "at limit", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; a=1; b=2; c=3",
+			opts: func(o *Options) { o.Limits.Params = 3 }},
+
+		{name: "kb183633", rule: "CT-004", raw: "From: a@b\nContent-Disposition: attachment; filename=(JPEG-IM.BMP", at: "(JPEG"},
+		{name: "content-type", rule: "CT-004", raw: "From: a@b\nContent-Type: text/plain; name=\"a\" (oops", at: "(oops"},
+		{name: "stray close", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 )", at: ")"},
+		{name: "nested unclosed", rule: "CT-004", raw: "From: a@b\nContent-Transfer-Encoding: base64 (a (b)", at: "(a (b"},
+		{name: "balanced", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 (Produced by Microsoft MimeOLE V6.00)"},
+		{name: "paren in quotes", rule: "CT-004", raw: "From: a@b\nContent-Type: text/plain; name=\"(a.txt\""},
+		{name: "escaped paren", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 (a \\( b)"},
+		{name: "unstructured", rule: "CT-004", raw: "From: a@b\nSubject: (oops"},
+
+		{name: "long content-type", rule: "CT-005", raw: "From: a@b\nContent-Type: text/plain; name=\"" + strings.Repeat("a", 1100) + "\"", at: "Content-Type"},
+		{name: "long content-id", rule: "CT-005", raw: "From: a@b\nContent-ID: <" + strings.Repeat("a", 1100) + "@x>", at: "Content-ID"},
+		{name: "under", rule: "CT-005", raw: "From: a@b\nContent-Type: text/plain; name=\"" + strings.Repeat("a", 900) + "\""},
+		{name: "subject", rule: "CT-005", raw: "From: a@b\nSubject: " + strings.Repeat("a", 1100)},
+	})
+}
+
+func TestEncodedWordRules(t *testing.T) {
+	long := "=?utf-8?B?" + strings.Repeat("QUJD", 17) + "?="
+	runHdrCases(t, []hdrCase{
+		{name: "no close", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?abc", at: "=?utf-8"},
+		{name: "no close before space", rule: "ENC-005", raw: "From: a@b\nSubject: x =?utf-8?Q?a b?=", at: "=?utf-8"},
+		{name: "unknown charset", rule: "ENC-005", raw: "From: a@b\nSubject: =?foo-bar?Q?x?=", at: "=?foo"},
+		{name: "empty charset", rule: "ENC-005", raw: "From: a@b\nSubject: =??Q?x?=", at: "=??"},
+		{name: "bad encoding", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?X?abc?=", at: "=?utf-8"},
+		{name: "bad base64", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B?ab!c?=", at: "=?utf-8"},
+		{name: "base64 length", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B?QUJDR?=", at: "=?utf-8"},
+		{name: "bad Q", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?a=ZZ?=", at: "=?utf-8"},
+		{name: "Q cut escape", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?a=E?=", at: "=?utf-8"},
+		{name: "raw 8-bit in Q", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?caf\xc3\xa9?=", at: "=?utf-8"},
+		{name: "too long", rule: "ENC-005", raw: "From: a@b\nSubject: " + long, at: "=?utf-8"},
+		{name: "display name", rule: "ENC-005", raw: "From: =?utf-8?B?#?= <a@b>", at: "=?utf-8"},
+		{name: "second word", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?ok?=\n =?utf-8?Q?bad=?=", at: "=?utf-8?Q?bad"},
+		{name: "valid", rule: "ENC-005", raw: "From: =?iso-8859-1?Q?J=F6rg?= <j@b>\nSubject: =?UTF-8?B?w6k=?= =?utf-8?q?a_b?=\n =?utf-8*en?Q?x?="},
+		{name: "unpadded base64", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B?w6k?="},
+		{name: "url", rule: "ENC-005", raw: "From: a@b\nSubject: see http://x.example/?a=?b?c"},
+		{name: "parameter", rule: "ENC-005", raw: "From: a@b\nContent-Type: text/plain; name=\"=?foo?Q?x?=\""},
+		{name: "unknown header", rule: "ENC-005", raw: "From: a@b\nX-Custom: =?bogus?Q?x?="},
+		{name: "in addr-spec", rule: "ENC-005", raw: "From: <=?x?@example.com>"},
+		{name: "text", rule: "ENC-005", raw: "From: a@b\nSubject: what =? no"},
+		{name: "empty payload", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B??="},
+		{name: "length 75", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B?" + strings.Repeat("QUJD", 15) + "QUI?="},
+
+		{name: "charset param", rule: "ENC-006", raw: "From: a@b\nContent-Type: text/plain; charset=utf-7", at: "utf-7"},
+		{name: "quoted alias", rule: "ENC-006", raw: "From: a@b\nContent-Type: text/plain;\n charset=\"UNICODE-1-1-UTF-7\"", at: "UNICODE"},
+		{name: "encoded word", rule: "ENC-006", raw: "From: a@b\nSubject: =?utf-7?Q?+AGEAYgBj-?=", at: "=?utf-7"},
+		{name: "any header", rule: "ENC-006", raw: "From: a@b\nX-Anything: x=?UTF-7?B?abc?=", at: "=?UTF-7"},
+		{name: "rfc2231", rule: "ENC-006", raw: "From: a@b\nContent-Disposition: attachment; filename*=utf-7''+AGE-.txt", at: "utf-7''"},
+		{name: "utf-8", rule: "ENC-006", raw: "From: a@b\nContent-Type: text/plain; charset=utf-8\nSubject: =?utf-8?Q?x?="},
+		{name: "mention", rule: "ENC-006", raw: "From: a@b\nSubject: about utf-7 and charset=utf-7"},
+	})
+}
+
+func TestEncodedWordDBCS(t *testing.T) {
+	// "=1B$B" opens JIS X 0208 and the text ends mid-pair: a truncated pair.
+	runHdrCases(t, []hdrCase{
+		{name: "truncated sjis word", rule: "ENC-007", raw: "From: =?shift_jis?B?gg==?= <a@b>", at: "=?shift_jis"},
+		{name: "good sjis word", rule: "ENC-007", raw: "From: =?shift_jis?B?gqA=?= <a@b>"},
+		{name: "raw iso-2022-jp", rule: "ENC-007", raw: "From: \x1b$B0!0\x1b(B <a@b>", at: "0\x1b(B"},
+		{name: "raw declared sjis", rule: "ENC-007", raw: "From: a@b\nSubject: x\x82\nContent-Type: text/plain; charset=shift_jis", at: "\x82"},
+		{name: "raw good sjis", rule: "ENC-007", raw: "From: a@b\nSubject: x\x82\xa0\nContent-Type: text/plain; charset=shift_jis"},
+	})
+}
+
+func TestPrintfRule(t *testing.T) {
+	runHdrCases(t, []hdrCase{
+		{name: "kb239816", rule: "HDR-001", raw: "From: a@b\nSubject: %s%s%s%n", at: "%s%s"},
+		{name: "zero padded hex", rule: "HDR-001", raw: "From: a@b\nSubject: hi %08x.%08x", at: "%08x."},
+		{name: "precision", rule: "HDR-001", raw: "From: a@b\nSubject: x%.100s", at: "%.100s"},
+		{name: "length modifier", rule: "HDR-001", raw: "From: a@b\nSubject: x %hn", at: "%hn"},
+		{name: "pointer", rule: "HDR-001", raw: "From: a@b\nSubject: %p", at: "%p"},
+		{name: "message-id", rule: "HDR-001", raw: "From: a@b\nMessage-ID: <%n%n@example.com>", at: "%n%n"},
+		{name: "display name", rule: "HDR-001", raw: "From: \"%x%x\" <a@b>", at: "%x%x"},
+		{name: "star width", rule: "HDR-001", raw: "From: a@b\nSubject: %*s", at: "%*s"},
+		{name: "flag", rule: "HDR-001", raw: "From: a@b\nSubject: %-10s", at: "%-10s"},
+		{name: "one digit width", rule: "HDR-001", raw: "From: a@b\nSubject: %5x", at: "%5x"},
+		{name: "msvc I64", rule: "HDR-001", raw: "From: a@b\nSubject: %I64x", at: "%I64x"},
+		{name: "percent space", rule: "HDR-001", raw: "From: a@b\nSubject: 100% sure, 50% next"},
+		{name: "url escapes", rule: "HDR-001", raw: "From: a@b\nSubject: see http://x.example/a%20b%2Fc%3Fd%20sale%2520some"},
+		{name: "trailing percent", rule: "HDR-001", raw: "From: a@b\nSubject: 50%"},
+		{name: "other conversions", rule: "HDR-001", raw: "From: a@b\nSubject: %d items %c %f %%"},
+		{name: "not checked", rule: "HDR-001", raw: "From: a@b\nX-Mailer: %s%n"},
+	})
+}
+
+func TestDateRule(t *testing.T) {
+	runHdrCases(t, []hdrCase{
+		{name: "words", rule: "HDR-002", raw: "From: a@b\nDate: yesterday", at: "yesterday"},
+		{name: "empty", rule: "HDR-002", raw: "From: a@b\nDate: \nSubject: x", at: " \r\nSubject"},
+		{name: "long", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 -0700 (" + strings.Repeat("x", 80) + ")", at: "Mon, 2"},
+		{name: "bad day", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 45 Jan 2006 15:04:05 -0700", at: "Mon, 45"},
+		{name: "rfc5322", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 -0700"},
+		{name: "folded", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006\n 15:04:05 -0700"},
+		{name: "obsolete forms", rule: "HDR-002", raw: "From: a@b\nDate: 2 Jan 06 15:04 EST"},
+		{name: "comment", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 +0000 (UTC)"},
+		{name: "no zone", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 02 Jan 2006 15:04:05"},
+		{name: "no space after comma", rule: "HDR-002", raw: "From: a@b\nDate: Mon,2 Jan 2006 15:04:05 -0700"},
+		{name: "military zone", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 Z"},
+		{name: "asctime", rule: "HDR-002", raw: "From: a@b\nDate: Mon Jan  2 15:04:05 2006"},
+		{name: "long names", rule: "HDR-002", raw: "From: a@b\nDate: Monday, 2 January 2006 15:04:05 -0700"},
+		{name: "colon zone", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 -07:00"},
+		{name: "dashed", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2-Jan-2006 15:04:05 -0700"},
+	})
+}
+
+func TestUnfoldedLengthRule(t *testing.T) {
+	folded := "To: " + strings.Repeat("a123456789@example.com,\n ", 45) + "z@example.com"
+	runHdrCases(t, []hdrCase{
+		{name: "folded to", rule: "HDR-005", raw: "From: a@b\n" + folded, at: "To: a1"},
+		{name: "short", rule: "HDR-005", raw: "From: a@b\nTo: " + strings.Repeat("a123456789@example.com,\n ", 30) + "z@example.com"},
+		{name: "one long line", rule: "HDR-005", raw: "From: a@b\nSubject: " + strings.Repeat("x", 1200)},
+	})
+}
+
+func TestClassifyHeader(t *testing.T) {
+	for name, want := range map[string]hdrKind{
+		"TO": kAddress | kRecipient, "from": kAddress, "Return-Path": kAddress, "subject": kSubject | kUnstructured,
+		"Content-Type": kContentType | kParams | kMIMEStructured | kMIMELength, "X-Mailer": 0,
+		strings.Repeat("x", 40): 0, "": 0, "Message-Id": kMessageID, "date": kDate,
+	} {
+		if got := classifyHeader([]byte(name)); got != want {
+			t.Errorf("classifyHeader(%q) = %b, want %b", name, got, want)
+		}
+	}
+}
+
+// TestHeaderChecksAllocs keeps the clean path cheap: a clean field of each
+// kind must not allocate (findings and Date parsing may).
+func TestHeaderChecksAllocs(t *testing.T) {
+	raw := []byte(hdrCRLF("From: \"Doe, John\" <john@example.com>\nTo: a@example.com, B <b@example.com>\nSubject: =?utf-8?Q?hello?= world 100% sure\nMessage-ID: <abc@example.com>\nContent-Type: text/plain; charset=\"us-ascii\"; format=flowed\nMIME-Version: 1.0 (x)"))
+	p := hdrTestPart(Options{})
+	fields := hdrSplit(raw)
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range fields {
+			checkHeaderField(p, &fields[i])
+		}
+	})
+	if allocs != 0 || len(p.rep.findings) != 0 {
+		t.Errorf("%v allocations per run, findings %v", allocs, p.rep.findings)
+	}
+}

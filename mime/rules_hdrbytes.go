@@ -1,0 +1,96 @@
+package mime
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Byte-level header rules: STR-006 (NUL in the header block), STR-007 (C0
+// controls and DEL in a header value) and STR-008 (raw 8-bit bytes outside
+// RFC 2047 encoded words). Each is reported at most once per field, at the
+// first offending byte.
+
+// checkHeaderBytes runs STR-006, STR-007 and STR-008 on one field's name
+// and value.
+func checkHeaderBytes(p *part, f *field, k hdrKind) {
+	nul, ctl, high := false, false, false
+	for i, c := range f.name {
+		if c >= 0x20 && c < 0x7f {
+			continue
+		}
+		// The name starts the field: name[i] is at f.offset+i.
+		switch {
+		case c == 0 && !nul:
+			nul = true
+			p.report("STR-006", f.offset+int64(i), f.line, fmt.Sprintf("NUL byte in header field name %q", f.name), f.name[i:])
+		case c >= 0x80 && !high:
+			high = true
+			p.report("STR-008", f.offset+int64(i), f.line, fmt.Sprintf("raw 8-bit byte 0x%02x in header field name", c), f.name[i:])
+		}
+	}
+	v := f.value
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 0x20 && c < 0x7f || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		switch {
+		case c == 0:
+			if !nul {
+				nul = true
+				reportValue(p, f, "STR-006", i, fmt.Sprintf("NUL byte in %s header", f.name))
+			}
+		case c < 0x20 || c == 0x7f:
+			if !ctl {
+				ctl = true
+				msg := fmt.Sprintf("control character 0x%02x in %s header", c, f.name)
+				if k&(kMessageID|kIDList) != 0 {
+					msg += " (message identifiers with controls crash IIS, KB 275598)"
+				}
+				reportValue(p, f, "STR-007", i, msg)
+			}
+		default: // 8-bit
+			if high {
+				continue
+			}
+			if end := encodedWordAround(v, i); end > i {
+				i = end - 1 // 8-bit inside an encoded word is ENC-005's business
+				continue
+			}
+			high = true
+			reportValue(p, f, "STR-008", i, fmt.Sprintf("raw 8-bit byte 0x%02x in %s header (not RFC 2047 encoded)", c, f.name))
+		}
+		if nul && ctl && high {
+			return
+		}
+	}
+}
+
+// encodedWordAround returns the index just past the encoded word
+// ("=?...?=", no white space inside) that holds v[i], or -1 when v[i] is
+// not inside one.
+func encodedWordAround(v []byte, i int) int {
+	start := -1
+	for j := i - 1; j >= 1; j-- {
+		if hdrWSP(v[j]) {
+			return -1
+		}
+		if v[j] == '?' && v[j-1] == '=' {
+			start = j - 1
+			break
+		}
+	}
+	if start < 0 {
+		return -1
+	}
+	// The word needs charset?encoding? before the payload; count the '?'.
+	for j := i; j+1 < len(v); j++ {
+		if hdrWSP(v[j]) {
+			return -1
+		}
+		if v[j] == '?' && v[j+1] == '=' && bytes.Count(v[start+2:j], []byte{'?'}) >= 2 {
+			return j + 2
+		}
+	}
+	return -1
+}
