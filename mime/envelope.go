@@ -1,0 +1,194 @@
+package mime
+
+import (
+	"bytes"
+	"strings"
+)
+
+// maxEnvRecipients caps the envelope recipients kept in the report; more
+// x-receiver lines are still checked and counted (envState.nReceiver).
+const maxEnvRecipients = 100000
+
+// envState reads the SMTP envelope a file carries, field by field, from the
+// top-level header block:
+//   - pickup files (IIS / Exchange 2000-2003 PickUp, and Drop files) start
+//     with "x-sender: <addr>" and then one "x-receiver: <addr>" per
+//     recipient, before the ordinary headers;
+//   - Exchange 2007+ Replay (and Pickup) files carry X-Sender / X-Receiver
+//     headers, with ESMTP parameters after the address
+//     ("X-Sender: <bob@example.com> BODY=7bit RET=HDRS ENVID=abc").
+//
+// Names match case-insensitively. In the pickup, drop, exchange-pickup and
+// replay folders any such field counts; elsewhere (generic, queue, badmail,
+// where X-Sender is also an ordinary header some clients write) only when
+// the header block starts with one.
+type envState struct {
+	active      bool
+	format      string
+	sender      string
+	senderSet   bool
+	recipients  []string
+	params      map[string]string
+	nSender     int
+	nReceiver   int
+	nfield      int
+	sawOrdinary bool
+	sawOrdOff   int64
+	firstRecv   *fieldPos
+}
+
+type fieldPos struct {
+	off  int64
+	line int
+}
+
+// envelopeFolder reports whether files of the folder carry envelope lines.
+func envelopeFolder(f Folder) bool {
+	switch f {
+	case FolderPickup, FolderDrop, FolderExchangePickup, FolderReplay:
+		return true
+	}
+	return false
+}
+
+// replayXHeaders are the X- headers of the Replay envelope block.
+var replayXHeaders = [...]string{"x-sender", "x-receiver", "x-createdby", "x-helodomain", "x-source",
+	"x-sourceipaddress", "x-endofinjectedxheaders", "x-extendedmessageprops", "x-creationdate"}
+
+func isReplayXHeader(f *field) bool {
+	for _, n := range replayXHeaders {
+		if f.is(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// field looks at one completed top-level field.
+func (st *envState) field(s *scanner, f *field) {
+	st.nfield++
+	isS, isR := f.is("x-sender"), f.is("x-receiver")
+	if !isS && !isR {
+		if s.opts.Folder == FolderReplay {
+			s.replayField(st, f)
+		}
+		if !isReplayXHeader(f) && !st.sawOrdinary {
+			st.sawOrdinary = true
+			st.sawOrdOff = f.offset
+		}
+		return
+	}
+	if !st.active {
+		if !envelopeFolder(s.opts.Folder) && st.nfield != 1 {
+			return
+		}
+		st.active = true
+		switch s.opts.Folder {
+		case FolderPickup:
+			st.format = "pickup"
+		case FolderDrop, FolderExchangePickup, FolderReplay:
+			st.format = "replay"
+		default:
+			st.format = "replay"
+			if st.nfield == 1 && (bytes.Equal(f.name, []byte("x-sender")) || bytes.Equal(f.name, []byte("x-receiver"))) {
+				st.format = "pickup"
+			}
+		}
+	}
+	addr, params, n := parseEnvLine(f.unfolded())
+	if isS {
+		st.nSender++
+		if !st.senderSet {
+			st.senderSet = true
+			st.sender = displayText([]byte(addr), displayMax)
+			if params != "" {
+				st.setParam("", params)
+			}
+		}
+	} else {
+		st.nReceiver++
+		if len(st.recipients) < maxEnvRecipients && addr != "" {
+			a := displayText([]byte(addr), displayMax)
+			st.recipients = append(st.recipients, a)
+			if params != "" {
+				st.setParam(a, params)
+			}
+		}
+		if st.firstRecv == nil {
+			st.firstRecv = &fieldPos{f.offset, f.line}
+		}
+	}
+	s.envLineRules(st, f, isS, addr, params, n)
+}
+
+func (st *envState) setParam(key, params string) {
+	if st.params == nil {
+		st.params = make(map[string]string)
+	}
+	if _, ok := st.params[key]; !ok && len(st.params) < maxEnvRecipients {
+		st.params[key] = displayText([]byte(params), displayMax)
+	}
+}
+
+// result is the Report.Envelope, nil when the file carries none.
+func (st *envState) result() *Envelope {
+	if !st.active {
+		return nil
+	}
+	env := &Envelope{Format: st.format, Sender: st.sender, Recipients: st.recipients, Params: st.params}
+	if env.Recipients == nil {
+		env.Recipients = []string{}
+	}
+	return env
+}
+
+// parseEnvLine splits an envelope line value into its address (angle
+// brackets removed), its ESMTP parameters (KEY=VALUE words after the
+// address) and the number of addresses it holds (0 for an empty line; more
+// than 1 when several are listed).
+func parseEnvLine(v []byte) (addr, params string, n int) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "", "", 0
+	}
+	var rest []byte
+	if v[0] == '<' {
+		end := bytes.IndexByte(v, '>')
+		if end < 0 {
+			end = len(v) - 1
+			addr, rest = string(v[1:]), nil
+		} else {
+			addr, rest = string(v[1:end]), v[end+1:]
+		}
+	} else {
+		end := bytes.IndexAny(v, " \t")
+		if end < 0 {
+			end = len(v)
+		}
+		addr, rest = string(v[:end]), v[end:]
+	}
+	addr = strings.TrimSpace(addr)
+	if addr != "" {
+		n = 1
+	}
+	// Several addresses in the address itself: "a@b, c@d" or "a@b;c@d".
+	if strings.ContainsAny(addr, ",;") {
+		elems, k := splitAddressList([]byte(addr), 1)
+		n = k
+		if len(elems) > 0 {
+			addr = addrSpec(elems[0])
+		}
+	}
+	var ps []string
+	for _, w := range bytes.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' }) {
+		switch {
+		case bytes.IndexByte(w, '=') > 0:
+			ps = append(ps, string(w))
+		case bytes.IndexByte(w, '@') >= 0 || w[0] == '<':
+			n++
+		default:
+			ps = append(ps, string(w))
+		}
+	}
+	return addr, strings.Join(ps, " "), n
+}

@@ -1,0 +1,37 @@
+package mime
+
+import "fmt"
+
+// Header structure rules owned by the scanner core: HDR-003 (malformed
+// header lines, found while splitting the block into fields), HDR-004 (too
+// many fields) and HDR-006 (duplicate unique fields). The core calls them as
+// it reads, so they see every field even past the storage caps.
+//
+// Where each finding points: HDR-003 at the start of the offending line;
+// HDR-004 at the first field over the limit; HDR-006 at the second
+// occurrence of the field.
+
+// uniqueHeaders are the fields HDR-006 expects at most once per part.
+var uniqueHeaders = [...]string{"From", "Subject", "Date", "Message-ID", "Content-Type"}
+
+// hdrReport reports a malformed header line (HDR-003).
+func (s *scanner) hdrReport(e *entity, off int64, line int, msg string, ev []byte) {
+	e.p.report("HDR-003", off, line, msg, ev)
+}
+
+// fieldRules runs HDR-004 and HDR-006 on each completed field.
+func (s *scanner) fieldRules(e *entity, f *field) {
+	if e.nfields == s.lim.HeaderFields+1 {
+		e.p.report("HDR-004", f.offset, f.line,
+			fmt.Sprintf("more than %d header fields in one header block", s.lim.HeaderFields), f.name)
+	}
+	for i, name := range uniqueHeaders {
+		if f.is(name) {
+			e.unique[i]++
+			if e.unique[i] == 2 {
+				e.p.report("HDR-006", f.offset, f.line, "duplicate "+name+" field", append(append([]byte{}, f.name...), f.value...))
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package mime
+
+import (
+	"bytes"
+	"errors"
+	"hash"
+	"io"
+)
+
+// windowSize is the read window of the line reader: a line longer than this
+// reaches the scanner in pieces, so memory does not grow with line length.
+const windowSize = 64 << 10
+
+// lineReader splits its input into line pieces over one fixed window and
+// hashes every byte it reads. A line ends at LF, CRLF, or a CR that is not
+// followed by LF (a bare CR); the reader looks one byte ahead to tell a CRLF
+// split across two reads from a bare CR. A line longer than the window is
+// handed over in window-sized pieces, the last of which carries the ending.
+//
+// It never allocates after construction: the pieces it returns alias the
+// window and are valid until the next call.
+type lineReader struct {
+	r          io.Reader
+	h          hash.Hash
+	buf        []byte
+	start, end int
+	eof        bool
+	err        error // first read error other than io.EOF
+	n          int64 // bytes read so far
+}
+
+func newLineReader(r io.Reader, h hash.Hash, size int) *lineReader {
+	return &lineReader{r: r, h: h, buf: make([]byte, size)}
+}
+
+// fill moves the unread bytes to the front of the window and reads until
+// the window is full or the input ends. Reading until full keeps the cost
+// linear however small the reads of the underlying reader are: each byte is
+// searched for a line end at most twice.
+func (lr *lineReader) fill() {
+	if lr.start > 0 {
+		copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.end -= lr.start
+		lr.start = 0
+	}
+	empty := 0
+	for lr.end < len(lr.buf) && !lr.eof && lr.err == nil {
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		if n < 0 || n > len(lr.buf)-lr.end {
+			lr.err = errors.New("reader returned an invalid count")
+			return
+		}
+		if n > 0 {
+			lr.h.Write(lr.buf[lr.end : lr.end+n])
+			lr.end += n
+			lr.n += int64(n)
+			empty = 0
+		}
+		switch {
+		case err == io.EOF:
+			lr.eof = true
+		case err != nil:
+			lr.err = err
+		case n == 0:
+			if empty++; empty >= 100 {
+				lr.err = io.ErrNoProgress
+			}
+		}
+	}
+}
+
+func (lr *lineReader) done() bool { return lr.eof || lr.err != nil }
+
+// next returns the next piece of the current line. eol is the line ending
+// that closes the line ("\r\n", "\n" or "\r"), nil when more of the line
+// follows or the input ends without one. ok is false at end of input or
+// after a read error (see err).
+func (lr *lineReader) next() (data, eol []byte, ok bool) {
+	for {
+		w := lr.buf[lr.start:lr.end]
+		if len(w) == 0 {
+			if lr.done() {
+				return nil, nil, false
+			}
+			lr.fill()
+			continue
+		}
+		lf := bytes.IndexByte(w, '\n')
+		var cr int
+		if lf >= 0 {
+			cr = bytes.IndexByte(w[:lf], '\r')
+		} else {
+			cr = bytes.IndexByte(w, '\r')
+		}
+		if cr >= 0 && (lf < 0 || cr < lf-1) {
+			// A CR that is not the first half of a CRLF, unless it is the
+			// last byte buffered: then the next byte decides.
+			if cr == len(w)-1 && !lr.done() {
+				if lr.start > 0 || lr.end < len(lr.buf) {
+					lr.fill()
+					continue
+				}
+				// Full window ending in CR: hand over what precedes it.
+				lr.start += cr
+				return w[:cr], nil, true
+			}
+			lr.start += cr + 1
+			return w[:cr], w[cr : cr+1], true
+		}
+		if lf >= 0 {
+			lr.start += lf + 1
+			if lf > 0 && w[lf-1] == '\r' {
+				return w[:lf-1], w[lf-1 : lf+1], true
+			}
+			return w[:lf], w[lf : lf+1], true
+		}
+		if lr.done() || (lr.start == 0 && lr.end == len(lr.buf)) {
+			// End of input, or a full window without a line end.
+			lr.start = lr.end
+			return w, nil, true
+		}
+		lr.fill()
+	}
+}

@@ -1,0 +1,247 @@
+package mime
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	stdmime "mime"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// displayMax is the largest number of bytes of a header value kept in the
+// summary (Report.Headers) and in Report.Fields.
+const displayMax = 1024
+
+// scDecodeCharset converts text from a charset the scanner knows without
+// extra tables (UTF-8, US-ASCII, ISO-8859-1, Windows-1252). ok is false for
+// any other charset or undecodable bytes; callers then show the raw bytes
+// escaped.
+func scDecodeCharset(cs string, b []byte) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(cs)) {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if utf8.Valid(b) {
+			return string(b), true
+		}
+		return "", false
+	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "windows-1252", "cp1252":
+		rs := make([]rune, len(b))
+		for i, c := range b {
+			rs[i] = rune(c)
+		}
+		return string(rs), true
+	}
+	return "", false
+}
+
+// wordDecoder decodes RFC 2047 encoded words for the summary.
+var wordDecoder = &stdmime.WordDecoder{
+	CharsetReader: func(cs string, input io.Reader) (io.Reader, error) {
+		b, err := io.ReadAll(io.LimitReader(input, 1<<20))
+		if err != nil {
+			return nil, err
+		}
+		s, ok := scDecodeCharset(cs, b)
+		if !ok {
+			return nil, fmt.Errorf("unsupported charset %q", cs)
+		}
+		return strings.NewReader(s), nil
+	},
+}
+
+// decodeWords decodes the RFC 2047 words of an unfolded header value for
+// display, falling back to the raw value when decoding fails.
+func decodeWords(v []byte) string {
+	if bytes.Contains(v, []byte("=?")) {
+		if s, err := wordDecoder.DecodeHeader(string(v)); err == nil {
+			return displayText([]byte(s), displayMax)
+		}
+	}
+	return displayText(v, displayMax)
+}
+
+// displayText makes header bytes safe to show on one line: valid printable
+// UTF-8 stays, controls and invalid bytes become \xNN escapes. At most max
+// source bytes are used; a cut is marked with "...".
+func displayText(b []byte, max int) string {
+	cut := len(b) > max
+	if cut {
+		b = b[:max]
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&sb, `\x%02x`, b[0])
+		case r == '\t':
+			sb.WriteString(`\t`)
+		case r == '\\':
+			sb.WriteString(`\\`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			for _, c := range b[:n] {
+				fmt.Fprintf(&sb, `\x%02x`, c)
+			}
+		default:
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	if cut {
+		sb.WriteString("...")
+	}
+	return sb.String()
+}
+
+// splitAddressList splits an address-list value at the commas that lie
+// outside quoted strings, comments and angle brackets, drops group names
+// ("team:" ... ";") and returns the non-empty elements, trimmed. It never
+// fails; at most limit elements are returned, n counts them all.
+func splitAddressList(v []byte, limit int) (elems [][]byte, n int) {
+	depth, angle := 0, false
+	start := 0
+	emit := func(e []byte) {
+		e = bytes.TrimSpace(e)
+		if len(e) == 0 {
+			return
+		}
+		n++
+		if len(elems) < limit {
+			elems = append(elems, e)
+		}
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\':
+			i++
+		case '"':
+			if depth == 0 {
+				i = scSkipQuoted(v, i) - 1
+			}
+		case '(':
+			depth++
+		case ')':
+			if depth > 0 {
+				depth--
+			}
+		case '<':
+			if depth == 0 {
+				angle = true
+			}
+		case '>':
+			if depth == 0 {
+				angle = false
+			}
+		case ':':
+			if depth == 0 && !angle {
+				start = i + 1 // group name
+			}
+		case ',', ';':
+			if depth == 0 && !angle {
+				emit(v[start:i])
+				start = i + 1
+			}
+		case '\r', '\n':
+		}
+	}
+	emit(v[start:])
+	return elems, n
+}
+
+// addrSpec extracts the addr-spec of one address element: the text in angle
+// brackets if any, otherwise the element without comments.
+func addrSpec(e []byte) string {
+	if a := bytes.LastIndexByte(e, '<'); a >= 0 {
+		rest := e[a+1:]
+		if b := bytes.IndexByte(rest, '>'); b >= 0 {
+			return string(bytes.TrimSpace(rest[:b]))
+		}
+		return string(bytes.TrimSpace(rest))
+	}
+	var out []byte
+	for i := 0; i < len(e); i++ {
+		if e[i] == '(' {
+			i = scSkipComment(e, i) - 1
+			continue
+		}
+		out = append(out, e[i])
+	}
+	return string(bytes.TrimSpace(out))
+}
+
+// addressParser parses address lists for the summary, decoding words.
+var addressParser = &mail.AddressParser{WordDecoder: wordDecoder}
+
+// firstAddress returns the display form ("Name <addr>" or "addr") and the
+// addr-spec of the first address in an address-list value, using net/mail
+// and falling back to the tolerant splitter.
+func firstAddress(v []byte) (display, spec string) {
+	if len(v) <= 16<<10 {
+		if list, err := addressParser.ParseList(string(v)); err == nil && len(list) > 0 {
+			a := list[0]
+			if a.Name != "" {
+				return displayText([]byte(a.Name+" <"+a.Address+">"), displayMax), a.Address
+			}
+			return displayText([]byte(a.Address), displayMax), a.Address
+		}
+	}
+	elems, _ := splitAddressList(v, 1)
+	if len(elems) == 0 {
+		return "", ""
+	}
+	return decodeWords(elems[0]), addrSpec(elems[0])
+}
+
+// domainOf returns the lower-cased domain of an addr-spec.
+func domainOf(spec string) string {
+	at := strings.LastIndexByte(spec, '@')
+	if at < 0 {
+		return ""
+	}
+	return displayText([]byte(strings.ToLower(strings.TrimSpace(spec[at+1:]))), displayMax)
+}
+
+// summarize fills the header summary from the top-level header fields.
+func summarize(fields []field) Headers {
+	var h Headers
+	seen := map[string]bool{}
+	for i := range fields {
+		f := &fields[i]
+		name := strings.ToLower(string(f.name))
+		switch name {
+		case "from", "sender", "subject", "message-id", "date":
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			v := f.unfolded()
+			switch name {
+			case "from":
+				var spec string
+				h.From, spec = firstAddress(v)
+				h.FromDomain = domainOf(spec)
+			case "sender":
+				h.Sender, _ = firstAddress(v)
+			case "subject":
+				h.Subject = decodeWords(v)
+			case "message-id":
+				h.MessageID = displayText(v, displayMax)
+			case "date":
+				h.Date = displayText(v, displayMax)
+			}
+		case "to", "cc", "bcc":
+			_, n := splitAddressList(f.value, 0)
+			switch name {
+			case "to":
+				h.To += n
+			case "cc":
+				h.Cc += n
+			default:
+				h.Bcc += n
+			}
+		}
+	}
+	return h
+}
