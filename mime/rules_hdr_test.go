@@ -3,6 +3,9 @@ package mime
 import (
 	"bytes"
 	stdmime "mime"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -354,5 +357,93 @@ func TestHeaderChecksAllocs(t *testing.T) {
 	})
 	if allocs != 0 || len(p.rep.findings) != 0 {
 		t.Errorf("%v allocations per run, findings %v", allocs, p.rep.findings)
+	}
+}
+
+// hdrFixtureRules are the rules whose fixtures this family owns. In STR-006
+// and ENC-007 only the "-header-" fixtures are ours (the body engineer owns
+// the rest of those folders).
+var hdrFixtureRules = []string{
+	"STR-006", "STR-007", "STR-008", "CT-001", "CT-002", "CT-003", "CT-004", "CT-005",
+	"ADDR-001", "ADDR-002", "ADDR-003", "ADDR-004", "ADDR-005", "ADDR-006",
+	"HDR-001", "HDR-002", "HDR-005", "ENC-005", "ENC-006", "ENC-007",
+}
+
+// TestHeaderFixtures runs this family's checks alone over the top-level
+// header of each fixture in ../fixtures/rules/<ID>/: pos-*.eml must yield
+// the rule at the offset its .want names, neg-*.eml must not yield it. The
+// full-scanner fixture test checks the same files through Scan.
+func TestHeaderFixtures(t *testing.T) {
+	for _, rule := range hdrFixtureRules {
+		dir := filepath.Join("..", "fixtures", "rules", rule)
+		names, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if err != nil || len(names) == 0 {
+			t.Errorf("%s: no fixtures in %s", rule, dir)
+			continue
+		}
+		npos, nneg := 0, 0
+		for _, name := range names {
+			base := strings.TrimSuffix(filepath.Base(name), ".eml")
+			if (rule == "STR-006" || rule == "ENC-007") && !strings.Contains(base, "-header-") {
+				continue
+			}
+			positive := strings.HasPrefix(base, "pos-")
+			if !positive && !strings.HasPrefix(base, "neg-") {
+				continue
+			}
+			t.Run(rule+"/"+base, func(t *testing.T) {
+				raw, err := os.ReadFile(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var opts Options
+				want := int64(-1)
+				if w, err := os.ReadFile(filepath.Join(dir, base+".want")); err == nil {
+					for _, l := range strings.Split(strings.TrimSpace(string(w)), "\n") {
+						key, val, _ := strings.Cut(strings.TrimSpace(l), " ")
+						switch key {
+						case "folder":
+							opts.Folder = Folder(val)
+						case "offset":
+							want, _ = strconv.ParseInt(val, 10, 64)
+						case "at":
+							if strings.HasPrefix(val, `"`) {
+								if val, err = strconv.Unquote(val); err != nil {
+									t.Fatalf("bad at in .want: %v", err)
+								}
+							}
+							want = int64(bytes.Index(raw, []byte(val)))
+						}
+					}
+				}
+				if positive && want < 0 {
+					t.Fatalf("positive fixture without a usable offset or at in %s.want", base)
+				}
+				p := hdrTestPart(opts)
+				var got *Finding
+				for _, f := range runHeaderRules(p, raw) {
+					if f.Rule == rule {
+						got = &f
+						break
+					}
+				}
+				switch {
+				case !positive && got != nil:
+					t.Errorf("negative fixture yields %s", got)
+				case positive && got == nil:
+					t.Errorf("positive fixture yields no %s", rule)
+				case positive && got.Offset != want:
+					t.Errorf("%s at offset %d, want %d", got, got.Offset, want)
+				}
+			})
+			if positive {
+				npos++
+			} else {
+				nneg++
+			}
+		}
+		if npos == 0 || nneg == 0 {
+			t.Errorf("%s: %d positive and %d negative fixtures, want at least one of each", rule, npos, nneg)
+		}
 	}
 }
