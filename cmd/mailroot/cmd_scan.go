@@ -129,7 +129,6 @@ type scanOptions struct {
 
 func newScanOptions() *scanOptions {
 	return &scanOptions{
-		workers:      runtime.NumCPU(),
 		minSeverity:  mime.Low,
 		quarantineAt: mime.Crash,
 		limits:       mime.DefaultLimits(),
@@ -144,9 +143,9 @@ func (o *scanOptions) addFlags(fs *flag.FlagSet, e *env) {
 	fs.BoolVar(&o.all, "all", false, "print every message, not only those with findings")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar, and only the summary in text mode")
 	fs.BoolVar(&o.quiet, "q", false, "short for --quiet")
-	fs.IntVar(&o.workers, "workers", o.workers, "scan `N` files at a time")
-	fs.Var(severityFlag{&o.minSeverity}, "min-severity", "show findings at or above `SEVERITY` (low, medium, high, crash) (default low)")
-	fs.Var(severityFlag{&o.quarantineAt}, "quarantine-at", "quarantine messages with a finding at or above `SEVERITY` (default crash)")
+	fs.IntVar(&o.workers, "workers", 0, "scan `N` files at a time (default: the number of CPUs)")
+	fs.Var(severityFlag{&o.minSeverity}, "min-severity", "show findings at or above `SEVERITY`: low, medium, high, crash")
+	fs.Var(severityFlag{&o.quarantineAt}, "quarantine-at", "quarantine messages with a finding at or above `SEVERITY`")
 	fs.Var(&o.rules, "rule", "check only these `RULES` (repeatable, or a comma list)")
 	fs.Var(&o.skipRules, "skip-rule", "do not check these `RULES` (repeatable, or a comma list)")
 	fs.Var(&o.folders, "folder", "scan only folders of these `KINDS`: "+folderKinds()+" (repeatable)")
@@ -163,7 +162,7 @@ func (o *scanOptions) addFlags(fs *flag.FlagSet, e *env) {
 	} {
 		p := new(string)
 		o.explicit[f.kind] = p
-		fs.StringVar(p, f.name, "", "also scan `DIR` as a "+string(f.kind)+" folder")
+		fs.StringVar(p, f.name, "", "also scan `DIR` as a folder of kind "+string(f.kind))
 	}
 }
 
@@ -267,8 +266,11 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 func newScanEnv(e *env, o *scanOptions, args []string) (*scanEnv, error) {
 	se := &scanEnv{env: e, opts: o, now: nowFunc()}
-	if o.workers < 1 {
+	if o.workers < 0 {
 		return nil, usageErrorf("--workers must be at least 1")
+	}
+	if o.workers == 0 {
+		o.workers = runtime.NumCPU()
 	}
 	if o.olderThan > 0 && o.newerThan > 0 && o.newerThan <= o.olderThan {
 		return nil, usageErrorf("--newer-than %s and --older-than %s select nothing", o.newerThan, o.olderThan)
@@ -341,6 +343,9 @@ func newScanEnv(e *env, o *scanOptions, args []string) (*scanEnv, error) {
 			return nil, err
 		}
 		se.roots = append(se.roots, r)
+		if isFile(a) && looksBinary(a) {
+			fmt.Fprintf(e.stderr, "mailroot: warning: %s looks like binary data, not a mail message; scanning it anyway\n", sanitizeLine(a))
+		}
 	}
 	if explicitCount > 0 {
 		r, err := openExplicitRoot(o.explicit)

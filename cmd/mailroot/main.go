@@ -1,4 +1,4 @@
-//go:generate go run gendoc.go
+//go:generate go run . gendoc doc.go
 
 package main
 
@@ -221,7 +221,11 @@ func flagHelp(c *command) string {
 	var b strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(&b, "  --%s", f.Name)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		fmt.Fprintf(&b, "  %s%s", dash, f.Name)
 		if name != "" {
 			fmt.Fprintf(&b, " %s", name)
 		}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"context"
+)
+
+// goldenCase scans a copy of a sample tree with pinned times and compares
+// the output with testdata/golden/<name>.
+type goldenCase struct {
+	name string   // golden file name
+	tree string   // source tree, relative to this package
+	sub  string   // path scanned, relative to the copy
+	args []string // before the path
+	code int      // exit status
+}
+
+func TestScan_golden(t *testing.T) {
+	cases := []goldenCase{
+		{"testdata-audit.jsonl", "testdata/mailroot", "vsi 1", []string{"audit", "--json", "--workers", "3"}, -1},
+		{"testdata-audit-all.jsonl", "testdata/mailroot", "vsi 1", []string{"audit", "--json", "--all"}, -1},
+		{"testdata-audit.txt", "testdata/mailroot", "vsi 1", []string{"scan", "--dry-run"}, -1},
+		{"testdata-audit-all.txt", "testdata/mailroot", "vsi 1", []string{"scan", "--dry-run", "--all", "--min-severity", "high"}, -1},
+		{"testdata-queue-only.jsonl", "testdata/mailroot", "vsi 1", []string{"audit", "--json", "--folder", "queue", "--quarantine-at", "low"}, -1},
+		{"fixtures-audit.jsonl", "../../fixtures/mailroot", "vsi 1", []string{"audit", "--json"}, -1},
+		{"fixtures-audit.txt", "../../fixtures/mailroot", "vsi 1", []string{"audit"}, -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := os.Stat(c.tree); err != nil {
+				t.Skipf("%s not present yet", c.tree)
+			}
+			withNow(t, fixedNow)
+			root := filepath.Join(t.TempDir(), "copy")
+			if err := copyTree(c.tree, root); err != nil {
+				t.Fatal(err)
+			}
+			pinTree(t, root, fixedNow)
+			out, errOut, code := runTool(t, append(c.args, filepath.Join(root, c.sub))...)
+			if code != exitOK && code != exitSuspects {
+				t.Fatalf("exit status %d, stderr:\n%s", code, errOut)
+			}
+			got := normalise(out, root)
+			golden(t, c.name, got)
+			// The exit status must agree with the summary.
+			if strings.HasSuffix(c.name, ".jsonl") {
+				lines := strings.Split(strings.TrimSpace(got), "\n")
+				last := lines[len(lines)-1]
+				if !strings.Contains(last, fmt.Sprintf(`"exit_code":%d`, code)) {
+					t.Errorf("summary %s does not carry exit status %d", last, code)
+				}
+			}
+		})
+	}
+}
+
+// TestScan_dryRunTouchesNothing hashes the whole tree (names, modes,
+// sizes, mtimes of files and folders, contents) before and after an audit
+// with every output option, and after a refused real run.
+func TestScan_dryRunTouchesNothing(t *testing.T) {
+	for _, tree := range []string{"testdata/mailroot", "../../fixtures/mailroot"} {
+		t.Run(filepath.Base(filepath.Dir(tree)), func(t *testing.T) {
+			if _, err := os.Stat(tree); err != nil {
+				t.Skipf("%s not present yet", tree)
+			}
+			root := filepath.Join(t.TempDir(), "copy")
+			if err := copyTree(tree, root); err != nil {
+				t.Fatal(err)
+			}
+			pinTree(t, root, time.Now())
+			before, err := treeState(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"scan", "--dry-run"},
+				{"audit", "--json", "--all"},
+				{"scan", "-n", "--quarantine-at", "low", "--all"},
+				{"scan"}, // refused: no store yet
+			} {
+				p := filepath.Join(root, "vsi 1")
+				_, _, code := runTool(t, append(args, p)...)
+				if code == exitPartial {
+					t.Errorf("%v: exit status 3", args)
+				}
+				after, err := treeState(root)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if after != before {
+					t.Fatalf("%v changed the tree:\n%s", args, lineDiff(before, after))
+				}
+			}
+		})
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	cases := []struct {
+		args    []string
+		pos     []string
+		json    bool
+		workers int
+	}{
+		{[]string{"a", "--json"}, []string{"a"}, true, 0},
+		{[]string{"--json", "a", "b"}, []string{"a", "b"}, true, 0},
+		{[]string{"a", "-workers", "3", "b", "-json"}, []string{"a", "b"}, true, 3},
+		{[]string{"--workers=2", "a"}, []string{"a"}, false, 2},
+		{[]string{"a", "--", "--json", "-x"}, []string{"a", "--json", "-x"}, false, 0},
+		{[]string{"--", "a"}, []string{"a"}, false, 0},
+		{nil, nil, false, 0},
+	}
+	for _, c := range cases {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var j bool
+		var w int
+		fs.BoolVar(&j, "json", false, "")
+		fs.IntVar(&w, "workers", 0, "")
+		pos, err := parseArgs(fs, c.args)
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(pos, c.pos) || j != c.json || w != c.workers {
+			t.Errorf("%q: got %q json=%v workers=%d, want %q %v %d", c.args, pos, j, w, c.pos, c.json, c.workers)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if _, err := parseArgs(fs, []string{"a", "--nope"}); err == nil {
+		t.Error("unknown flag after a positional argument was accepted")
+	}
+}
+
+func TestParseAge(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"4h", 4 * time.Hour, true},
+		{"2d", 48 * time.Hour, true},
+		{"1d12h", 36 * time.Hour, true},
+		{"0.5d", 12 * time.Hour, true},
+		{"90m", 90 * time.Minute, true},
+		{"d", 0, false},
+		{"-1h", 0, false},
+		{"2x", 0, false},
+		{"", 0, false},
+	}
+	for _, c := range cases {
+		got, err := parseAge(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("parseAge(%q) = %v, %v; want %v ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+func TestSanitizeLine(t *testing.T) {
+	cases := map[string]string{
+		"plain text":            "plain text",
+		"caf\u00e9":             "caf\u00e9",
+		"esc\x1b[2Jclear":       `esc\x1b[2Jclear`,
+		"cr\rlf\nnul\x00":       `cr\rlf\nnul\x00`,
+		"bidi\u202eevil":        `bidi\u202eevil`,
+		"bad\xffutf8":           `bad\xffutf8`,
+		"c1\u009bcontrol\ttabs": `c1\u009bcontrol\ttabs`,
+	}
+	for in, want := range cases {
+		if got := sanitizeLine(in); got != want {
+			t.Errorf("sanitizeLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDocUpToDate fails when doc.go is not what the command table
+// generates; go generate ./cmd/mailroot (or -update) rewrites it.
+func TestDocUpToDate(t *testing.T) {
+	want := docGo()
+	if *update {
+		if err := os.WriteFile("doc.go", []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("doc.go is stale: run go generate ./cmd/mailroot\n%s", lineDiff(string(got), want))
+	}
+}
+
+// TestHelp checks that every verb has help with an EXIT STATUS section,
+// reachable three ways.
+func TestHelp(t *testing.T) {
+	for _, c := range commands {
+		if !strings.Contains(c.Long, "EXIT STATUS") {
+			t.Errorf("%s: long help has no EXIT STATUS section", c.Name)
+		}
+		for _, args := range [][]string{{"help", c.Name}, {c.Name, "-h"}, {c.Name, "--help"}} {
+			out, _, code := runTool(t, args...)
+			if code != 0 || !strings.HasPrefix(out, "usage: mailroot "+c.Name) {
+				t.Errorf("%v: status %d, output %q", args, code, firstLine(out))
+			}
+		}
+	}
+	if _, errOut, code := runTool(t); code != exitUsage || !strings.Contains(errOut, "Commands:") {
+		t.Errorf("no arguments: status %d, stderr %q", code, firstLine(errOut))
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// TestScan_memoryFlat scans folders of 20,000 and 200,000 small files and
+// checks that the peak heap does not grow with the file count. It prints
+// every message (--all --json to a discarded stdout), so it also covers
+// the switch from sorted to walk-order output past sortLimit.
+func TestScan_memoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 200,000 files; skipped with -short")
+	}
+	dir := filepath.Join(t.TempDir(), "flood")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			msg := fmt.Sprintf("From: user%d@d%d.example\r\nTo: x@example.net\r\nSubject: flood %d\r\nMessage-ID: <%d@flood>\r\n\r\nhello\r\n", i, i%50000, i, i)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("m%07d.eml", i)), []byte(msg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	peak := func() uint64 {
+		runtime.GC()
+		var max atomic.Uint64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > max.Load() {
+					max.Store(ms.HeapAlloc)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		code := run(context.Background(), &env{stdout: io.Discard, stderr: io.Discard}, []string{"audit", "--json", "--all", "--workers", "2", dir})
+		close(stop)
+		wg.Wait()
+		if code != exitOK {
+			t.Fatalf("exit status %d", code)
+		}
+		return max.Load()
+	}
+	old := debug.SetGCPercent(10)
+	defer debug.SetGCPercent(old)
+	write(0, 20000)
+	small := peak()
+	write(20000, 200000)
+	large := peak()
+	t.Logf("peak heap: %d KiB at 20,000 files, %d KiB at 200,000 files", small>>10, large>>10)
+	if large > small+small/2+8<<20 {
+		t.Errorf("peak heap grew with the file count: %d KiB at 20,000 files, %d KiB at 200,000", small>>10, large>>10)
+	}
+}
