@@ -1,0 +1,293 @@
+package quarantine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+var errInjected = errors.New("injected fault")
+
+// countSteps runs op with a hook that records every step name.
+func countSteps(t *testing.T, op func() error) []string {
+	t.Helper()
+	var steps []string
+	faultHook = func(s string) error { steps = append(steps, s); return nil }
+	defer func() { faultHook = nil }()
+	tcheck(t, op(), "counting run")
+	return steps
+}
+
+type faultMode struct {
+	name  string
+	err   error
+	cross bool // force the copy path with EXDEV
+}
+
+var faultModes = []faultMode{
+	{"fail", errInjected, false},
+	{"crash", errSimulatedCrash, false},
+	{"fail-cross", errInjected, true},
+	{"crash-cross", errSimulatedCrash, true},
+}
+
+func forceCrossDevice(on bool) {
+	renameHook = nil
+	if on {
+		renameHook = func(o, n string) error {
+			return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EXDEV}
+		}
+	}
+}
+
+// TestFaultInjection_add fails, or stops dead, at every step of quarantining
+// a BadMail unit (three files), on one volume and across volumes; then a
+// fresh Open recovers, and every original is present exactly once with no
+// partial file, the journal has no open intent, and verify is clean.
+func TestFaultInjection_add(t *testing.T) {
+	for _, mode := range faultModes {
+		t.Run(mode.name, func(t *testing.T) {
+			defer forceCrossDevice(false)
+			forceCrossDevice(mode.cross)
+			// Learn the steps with a clean run.
+			root := t.TempDir()
+			items := buildTree(t, root, 1)
+			s := openStore(t, filepath.Join(root, "Q"))
+			steps := countSteps(t, func() error { _, err := s.Add(ctx(), AddRequest{Item: items[2]}); return err })
+			s.Close()
+			if mode.cross && !contains(steps, "copy-verify") || !mode.cross && contains(steps, "copy-verify") {
+				t.Fatalf("copy path taken=%v, want %v: %v", contains(steps, "copy-verify"), mode.cross, steps)
+			}
+			for n := range steps {
+				t.Run(fmt.Sprintf("%02d-%s", n, steps[n]), func(t *testing.T) {
+					root := t.TempDir()
+					items := buildTree(t, root, 1)
+					dir := filepath.Join(root, "Q")
+					orig := snapshot(t, root, dir)
+					s := openStore(t, dir)
+					i := -1
+					faultHook = func(string) error {
+						i++
+						if i == n {
+							return mode.err
+						}
+						return nil
+					}
+					rec, err := s.Add(ctx(), AddRequest{Item: items[2]})
+					faultHook = nil
+					if err == nil {
+						// A fault after every file arrived is absorbed:
+						// the move is complete, and must be whole.
+						if rec == nil || rec.State != StateQuarantined {
+							t.Fatalf("no error but record %+v", rec)
+						}
+						for _, m := range items[2].Members {
+							if exists(m.Path) {
+								t.Fatalf("Add succeeded but %s is still at the source", m.Path)
+							}
+						}
+					}
+					if err != nil && mode.err == errInjected {
+						if !errors.Is(err, errInjected) {
+							t.Fatalf("error does not carry the fault: %v", err)
+						}
+						// A failed Add cleans up at once.
+						checkExactlyOnce(t, orig, root)
+					}
+					s.Close()
+					s = openStore(t, dir)
+					defer s.Close()
+					if s.Recovery().Unresolved() {
+						t.Fatalf("recovery left problems: %+v", s.Recovery())
+					}
+					checkExactlyOnce(t, orig, root)
+					checkStoreConsistent(t, s)
+					// The unit is all in the store or all at the source.
+					n := 0
+					for _, m := range items[2].Members {
+						if exists(m.Path) {
+							n++
+						}
+					}
+					if n != 0 && n != len(items[2].Members) {
+						t.Errorf("BadMail unit split: %d of %d members at the source", n, len(items[2].Members))
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestFaultInjection_restore does the same for restore.
+func TestFaultInjection_restore(t *testing.T) {
+	for _, mode := range faultModes {
+		t.Run(mode.name, func(t *testing.T) {
+			defer forceCrossDevice(false)
+			setup := func(t *testing.T) (string, string, string, map[string]string) {
+				root := t.TempDir()
+				items := buildTree(t, root, 1)
+				dir := filepath.Join(root, "Q")
+				orig := snapshot(t, root, dir)
+				s := openStore(t, dir)
+				rec, err := s.Add(ctx(), AddRequest{Item: items[2]})
+				tcheck(t, err, "add")
+				s.Close()
+				return root, dir, rec.ID, orig
+			}
+			root, dir, id, _ := setup(t)
+			_ = root
+			s := openStore(t, dir)
+			forceCrossDevice(mode.cross)
+			steps := countSteps(t, func() error { _, err := s.Restore(ctx(), id, false); return err })
+			s.Close()
+			for n := range steps {
+				t.Run(fmt.Sprintf("%02d-%s", n, steps[n]), func(t *testing.T) {
+					forceCrossDevice(false)
+					root, dir, id, orig := setup(t)
+					forceCrossDevice(mode.cross)
+					s := openStore(t, dir)
+					i := -1
+					faultHook = func(string) error {
+						i++
+						if i == n {
+							return mode.err
+						}
+						return nil
+					}
+					_, err := s.Restore(ctx(), id, false)
+					faultHook = nil
+					if err == nil && !exists(filepath.Join(root, "vsi 1", "BadMail", "BAD0000.BDP")) {
+						t.Fatalf("Restore succeeded with a fault at step %d but the files are not back", n)
+					}
+					s.Close()
+					s = openStore(t, dir)
+					defer s.Close()
+					if s.Recovery().Unresolved() {
+						t.Fatalf("recovery left problems: %+v", s.Recovery())
+					}
+					checkExactlyOnce(t, orig, root)
+					checkStoreConsistent(t, s)
+					rec, err := s.Get(id)
+					tcheck(t, err, "get")
+					back := exists(filepath.Join(root, "vsi 1", "BadMail", "BAD0000.BAD"))
+					if back != (rec.State == StateRestored) {
+						t.Errorf("files back=%v but state %s", back, rec.State)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestFaultInjection_writeFile covers WriteFile, used by repair.
+func TestFaultInjection_writeFile(t *testing.T) {
+	for _, mode := range faultModes[:2] {
+		for _, step := range []string{"write-create", "write-data", "write-sync", "journal-write", "journal-sync", "write-rename", "record-write", "record-rename"} {
+			t.Run(mode.name+"-"+step, func(t *testing.T) {
+				root := t.TempDir()
+				items := buildTree(t, root, 1)
+				dir := filepath.Join(root, "Q")
+				s := openStore(t, dir)
+				rec, err := s.Add(ctx(), AddRequest{Item: items[1]})
+				tcheck(t, err, "add")
+				armed := true
+				faultHook = func(st string) error {
+					if armed && st == step {
+						armed = false
+						return mode.err
+					}
+					return nil
+				}
+				_, err = s.WriteFile(rec.ID, "fixed.eml", "repaired", strings.NewReader("fixed"))
+				faultHook = nil
+				if armed {
+					t.Fatalf("step %s never reached", step)
+				}
+				s.Close()
+				s = openStore(t, dir)
+				defer s.Close()
+				got, gerr := s.Get(rec.ID)
+				tcheck(t, gerr, "get")
+				listed := got.file("fixed.eml") != nil
+				onDisk := exists(filepath.Join(s.ItemDir(rec.ID), "fixed.eml"))
+				if listed != onDisk {
+					t.Errorf("fixed.eml listed=%v on disk=%v (err %v)", listed, onDisk, err)
+				}
+				if err == nil && !listed {
+					t.Error("WriteFile succeeded but the file is not recorded")
+				}
+				_, rerr := s.Recover(ctx())
+				tcheck(t, rerr, "recover")
+				checkStoreConsistent(t, s)
+			})
+		}
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCrossDevice_real moves between two real file systems when the
+// machine has a tmpfs at /dev/shm.
+func TestCrossDevice_real(t *testing.T) {
+	shm := "/dev/shm"
+	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {
+		t.Skip("no /dev/shm")
+	}
+	src, err := os.MkdirTemp(shm, "mailroot-q-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(src)
+	root := t.TempDir()
+	var st1, st2 syscall.Stat_t
+	if syscall.Stat(src, &st1) != nil || syscall.Stat(root, &st2) != nil || st1.Dev == st2.Dev {
+		t.Skip("/dev/shm is on the same device as the temp folder")
+	}
+	items := buildTree(t, src, 2)
+	orig := snapshot(t, src, "")
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	defer s.Close()
+	var steps []string
+	faultHook = func(s string) error { steps = append(steps, s); return nil }
+	var ids []string
+	for _, it := range items {
+		rec, err := s.Add(ctx(), AddRequest{Item: it})
+		tcheck(t, err, "add across devices")
+		ids = append(ids, rec.ID)
+	}
+	faultHook = nil
+	if !contains(steps, "copy-verify") {
+		t.Fatalf("copy path not taken: %v", steps)
+	}
+	checkExactlyOnce(t, orig, src, dir)
+	checkStoreConsistent(t, s)
+	for _, id := range ids {
+		_, err := s.Restore(ctx(), id, false)
+		tcheck(t, err, "restore across devices")
+	}
+	after := snapshot(t, src, "")
+	for rel, h := range orig {
+		if after[rel] != h {
+			t.Errorf("%s differs after cross-device round trip", rel)
+		}
+	}
+	// Modes and times survive the copy.
+	fi, err := os.Stat(filepath.Join(src, "vsi 1", "BadMail", "BAD0000.BDP"))
+	tcheck(t, err, "stat")
+	if fi.Mode().Perm() != 0o444 {
+		t.Errorf("mode after copy %v", fi.Mode().Perm())
+	}
+	checkExactlyOnce(t, orig, src, dir)
+}
