@@ -111,6 +111,7 @@ const (
 	tnefHeader // level, ID, length
 	tnefData
 	tnefSum
+	tnefTrail // a CR or LF where an attribute should start
 	tnefFailed
 )
 
@@ -138,6 +139,7 @@ type tnefChecker struct {
 	sumOff   int64
 	sumLine  int
 	attrs    int
+	trail    []byte // bytes seen in tnefTrail (at most 3: a line ending and one more)
 
 	started   bool
 	startOff  int64
@@ -186,8 +188,13 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 		case tnefHeader:
 			if c.hn == 0 {
 				c.attrOff, c.attrLine = m.at(i)
-				if lv := b[i]; lv != 1 && lv != 2 {
-					c.fail(c.attrOff, c.attrLine, fmt.Sprintf("TNEF attribute %d has level 0x%02x, want 1 (message) or 2 (attachment)", c.attrs+1, lv), b[i:min(i+9, len(b))])
+				if lv := b[i]; lv == '\r' || lv == '\n' {
+					// Perhaps the line ending that belongs to the next
+					// delimiter: judged when more bytes follow.
+					c.stage, c.trail = tnefTrail, c.trail[:0]
+					continue
+				} else if lv != 1 && lv != 2 {
+					c.badLevel(b[i:min(i+9, len(b))])
 					return
 				}
 			}
@@ -207,6 +214,13 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 				if c.left == 0 {
 					c.stage = tnefSum
 				}
+			}
+		case tnefTrail:
+			c.trail = append(c.trail, b[i])
+			i++
+			if !isLineEnding(c.trail) {
+				c.badLevel(c.trail)
+				return
 			}
 		case tnefData:
 			n := uint32(len(b) - i)
@@ -241,6 +255,10 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 	}
 }
 
+func (c *tnefChecker) badLevel(ev []byte) {
+	c.fail(c.attrOff, c.attrLine, fmt.Sprintf("TNEF attribute %d has level 0x%02x, want 1 (message) or 2 (attachment)", c.attrs+1, ev[0]), ev)
+}
+
 // isString reports whether the current attribute holds a string.
 func (c *tnefChecker) isString() bool {
 	t := c.id >> 16
@@ -270,12 +288,31 @@ func (c *tnefChecker) end(off int64, line int) {
 		case c.attrs == 0:
 			c.fail(c.sigOff, c.sigLine, "TNEF stream holds no attributes", c.sig[:])
 		default:
-			c.p.rep.addSeverity("TNEF-001", Low, c.p.path, c.sigOff, c.sigLine,
-				fmt.Sprintf("valid TNEF stream (%d attributes); TNEF has crashed Exchange and Outlook", c.attrs), c.sig[:])
+			c.valid()
 		}
+	case tnefTrail:
+		// QUIRK: in a multipart the core hands over the line ending before
+		// the next delimiter, which RFC 2046 5.1.1 counts as part of the
+		// delimiter; a binary TNEF body then ends with it.
+		if c.attrs == 0 {
+			c.fail(c.sigOff, c.sigLine, "TNEF stream holds no attributes", c.sig[:])
+			return
+		}
+		c.valid()
 	case tnefData:
 		c.fail(c.attrOff, c.attrLine, fmt.Sprintf("TNEF attribute 0x%08x declares %d data bytes but the part ends %d bytes short", c.id, c.length, c.left), c.hdr[:])
 	case tnefSum:
 		c.fail(c.attrOff, c.attrLine, fmt.Sprintf("TNEF attribute 0x%08x checksum cut off by the end of the part", c.id), c.hdr[:])
 	}
+}
+
+// valid reports a TNEF stream that passed every check, at low severity.
+func (c *tnefChecker) valid() {
+	c.p.rep.addSeverity("TNEF-001", Low, c.p.path, c.sigOff, c.sigLine,
+		fmt.Sprintf("valid TNEF stream (%d attributes); TNEF has crashed Exchange and Outlook", c.attrs), c.sig[:])
+}
+
+func isLineEnding(b []byte) bool {
+	s := string(b)
+	return s == "\r\n" || s == "\n" || s == "\r"
 }
