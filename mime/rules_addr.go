@@ -281,21 +281,51 @@ func commentSeparator(comment []byte) int {
 }
 
 // checkBracketFlood reports ADDR-003: more than Limits.Brackets angle
-// brackets and parentheses in one address header, the input that overflowed
-// sendmail's crackaddr (CVE-2002-1337). Every bracket counts, as it did there.
+// brackets and parentheses in one address of an address header, the input
+// that overflowed sendmail's crackaddr (CVE-2002-1337), which parses one
+// address at a time. Counting per address (between top-level commas)
+// rather than per header keeps long legitimate lists ("A <a@x>, B <b@x>,
+// ...", four brackets per mailbox) from matching. Every bracket counts,
+// balanced or not, as it did in sendmail; quoted strings are skipped.
 func checkBracketFlood(p *part, f *field) {
-	n, first := 0, -1
-	for i, c := range f.value {
-		if c == '<' || c == '>' || c == '(' || c == ')' {
+	v := f.value
+	limit := p.opts.Limits.Brackets
+	n, first, depth := 0, -1, 0
+	flush := func() bool {
+		if n > limit {
+			reportValue(p, f, "ADDR-003", first, fmt.Sprintf("%d angle brackets and parentheses in one address of %s (limit %d)", n, f.name, limit))
+			return true
+		}
+		n, first = 0, -1
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '"':
+			if depth == 0 {
+				if end := hdrQuoteEnd(v, i); end > 0 {
+					i = end - 1
+				}
+			}
+		case '\\':
+			i++
+		case '(', ')', '<', '>':
 			if first < 0 {
 				first = i
 			}
 			n++
+			if c == '(' {
+				depth++
+			} else if c == ')' && depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 && flush() {
+				return
+			}
 		}
 	}
-	if limit := p.opts.Limits.Brackets; n > limit {
-		reportValue(p, f, "ADDR-003", first, fmt.Sprintf("%d angle brackets and parentheses in %s (limit %d)", n, f.name, limit))
-	}
+	flush()
 }
 
 // isRootMessage reports whether p is the message itself, not a part or an

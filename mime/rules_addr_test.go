@@ -40,8 +40,10 @@ func TestAddressRules(t *testing.T) {
 		{name: "local 64", rule: "ADDR-002", raw: "From: a@b\nTo: " + strings.Repeat("a", 64) + "@example.com"},
 		{name: "long display name", rule: "ADDR-002", raw: "From: a@b\nTo: \"" + strings.Repeat("n", 500) + "\" <a@example.com>"},
 
-		{name: "flood", rule: "ADDR-003", raw: "From: a@b\nTo: " + brackets(26), at: "<a0@b>"},
-		{name: "fifty", rule: "ADDR-003", raw: "From: a@b\nTo: " + brackets(25)},
+		{name: "flood", rule: "ADDR-003", raw: "From: a@b\nTo: c@d, " + strings.Repeat("<>", 26) + " a@b", at: "<><>"},
+		{name: "fifty", rule: "ADDR-003", raw: "From: a@b\nTo: " + strings.Repeat("<>", 25) + " a@b"},
+		{name: "long list", rule: "ADDR-003", raw: "From: a@b\nTo: " + brackets(60)},
+		{name: "commas in comment", rule: "ADDR-003", raw: "From: a@b (" + strings.Repeat("(),", 30) + ")", at: "(()"},
 		{name: "paren flood", rule: "ADDR-003", raw: "From: a@b (" + strings.Repeat("()", 30) + ")", at: "(()"},
 
 		{name: "cve-2021-3181", rule: "ADDR-004", raw: "From: a@b\nTo: :;;;;;", at: ":;;;;;"},

@@ -250,7 +250,8 @@ func parseDateTolerant(s string) bool {
 	if s == "" || len(s) > 200 {
 		return false
 	}
-	t := strings.Join(strings.Fields(s), " ")
+	t := strings.Join(strings.Fields(dateStripComments(s)), " ")
+	t = dateSplitZone(t)
 	if i := strings.IndexByte(t, ','); i > 0 && i+1 < len(t) && t[i+1] != ' ' {
 		t = t[:i+1] + " " + t[i+1:]
 	}
@@ -295,6 +296,42 @@ func parseDateTolerant(s string) bool {
 		}
 	}
 	return false
+}
+
+// dateStripComments removes parenthesised comments ("(UTC)").
+func dateStripComments(s string) string {
+	if strings.IndexByte(s, '(') < 0 {
+		return s
+	}
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+			b.WriteByte(' ')
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// dateSplitZone separates a zone glued to the time ("00:01+0000").
+func dateSplitZone(t string) string {
+	words := strings.Fields(t)
+	for i, w := range words {
+		c := strings.IndexByte(w, ':')
+		if c < 0 {
+			continue
+		}
+		if k := strings.IndexAny(w[c:], "+-"); k > 0 {
+			words[i] = w[:c+k] + " " + w[c+k:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 func dateDigits(s string) bool {

@@ -319,6 +319,8 @@ func TestDateRule(t *testing.T) {
 		{name: "asctime", rule: "HDR-002", raw: "From: a@b\nDate: Mon Jan  2 15:04:05 2006"},
 		{name: "long names", rule: "HDR-002", raw: "From: a@b\nDate: Monday, 2 January 2006 15:04:05 -0700"},
 		{name: "colon zone", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2 Jan 2006 15:04:05 -07:00"},
+		{name: "zone glued", rule: "HDR-002", raw: "From: a@b\nDate: 01 Jan 2001 00:01+0000"},
+		{name: "comment zone", rule: "HDR-002", raw: "From: a@b\nDate: Thu, 16 Jun 2016 00:41:19 (UTC)"},
 		{name: "dashed", rule: "HDR-002", raw: "From: a@b\nDate: Mon, 2-Jan-2006 15:04:05 -0700"},
 	})
 }
