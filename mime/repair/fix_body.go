@@ -1,0 +1,307 @@
+package repair
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+)
+
+// b64State classifies a base64 body the way ENC-001 does (RFC 2045 6.8).
+type b64State struct {
+	badChars    int  // bytes outside the alphabet, '=' and white space
+	badPadding  bool // '=' in the middle, or more than the quantum needs
+	loneChar    bool // a segment with 4n+1 characters
+	firstBadOff int
+}
+
+func checkBase64(b []byte) b64State {
+	var s b64State
+	s.firstBadOff = -1
+	n, padding, padNeed := 0, false, 0
+	mark := func(i int) {
+		if s.firstBadOff < 0 {
+			s.firstBadOff = i
+		}
+	}
+	for i, c := range b {
+		switch {
+		case isB64(c):
+			if padding {
+				s.badPadding = true
+				mark(i)
+				padding, n = false, 0
+			}
+			n++
+		case c == '=':
+			if padding {
+				if padNeed > 0 {
+					padNeed--
+				} else {
+					s.badPadding = true
+					mark(i)
+				}
+				continue
+			}
+			switch n % 4 {
+			case 2:
+				padding, padNeed = true, 1
+			case 3:
+				padding, padNeed = true, 0
+			default:
+				s.badPadding = true
+				mark(i)
+			}
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default:
+			s.badChars++
+			mark(i)
+		}
+	}
+	if n%4 == 1 {
+		s.loneChar = true
+		mark(len(b) - 1)
+	}
+	return s
+}
+
+func isB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+}
+
+// decodeBase64Lenient decodes as RFC 2045 6.8 tells decoders to: bytes
+// outside the alphabet are ignored, and a lone last character (which holds
+// no whole byte) is dropped. Padding must be sound (checked by the caller).
+func decodeBase64Lenient(b []byte) []byte {
+	var clean []byte
+	for _, c := range b {
+		if isB64(c) {
+			clean = append(clean, c)
+		} else if c == '=' {
+			break
+		}
+	}
+	if len(clean)%4 == 1 {
+		clean = clean[:len(clean)-1]
+	}
+	out, _ := base64.RawStdEncoding.DecodeString(string(clean))
+	return out
+}
+
+// encodeBase64 wraps at 76 characters, CRLF after each line.
+func encodeBase64(b []byte) []byte {
+	enc := base64.StdEncoding.EncodeToString(b)
+	var out []byte
+	for len(enc) > 76 {
+		out = append(out, enc[:76]...)
+		out = append(out, '\r', '\n')
+		enc = enc[76:]
+	}
+	out = append(out, enc...)
+	return append(out, '\r', '\n')
+}
+
+// encodeQP encodes text as quoted-printable: CRLF line breaks stay hard
+// breaks, long lines get soft breaks at 76 (RFC 2045 6.7).
+func encodeQP(b []byte) []byte {
+	var buf bytes.Buffer
+	w := quotedprintable.NewWriter(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	out := buf.Bytes()
+	if !bytes.HasSuffix(out, []byte("\r\n")) {
+		out = append(out, '\r', '\n')
+	}
+	return out
+}
+
+func longestLine(b []byte) (n, off int) {
+	for i := 0; i < len(b); {
+		end := nextLine(b, i)
+		if l := len(bytes.TrimSuffix(b[i:end], []byte("\r\n"))); l > n {
+			n, off = l, i
+		}
+		i = end
+	}
+	return n, off
+}
+
+// fixBody fixes a leaf part: ENC-001 (broken base64), STR-006 (NUL in a
+// part not declared binary) and STR-004 (body lines over the limit), by
+// re-encoding the content, which keeps it byte for byte once decoded.
+func (r *repairer) fixBody(e *entity) {
+	body := e.body
+	cte := e.encoding()
+	limit := r.opts.Limits.LineLength
+	longN, longOff := longestLine(body)
+	content := bytes.TrimSuffix(body, []byte("\r\n"))
+	switch cte {
+	case "base64":
+		st := checkBase64(body)
+		switch {
+		case st.badPadding:
+			r.wrapOctetStream(e)
+			return
+		case st.badChars > 0 || st.loneChar:
+			what := []string{}
+			if st.badChars > 0 {
+				what = append(what, fmt.Sprintf("%d bytes outside the alphabet ignored", st.badChars))
+			}
+			if st.loneChar {
+				what = append(what, "a lone final character (no whole byte) dropped")
+			}
+			r.setBody(e, encodeBase64(decodeBase64Lenient(body)), "")
+			r.change("ENC-001", e.path, e.bodyOff+st.firstBadOff, "base64 re-encoded: "+strings.Join(what, ", "))
+			return
+		case longN > limit:
+			r.setBody(e, encodeBase64(decodeBase64Lenient(body)), "")
+			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("base64 re-wrapped at 76 (a line was %d octets)", longN))
+		}
+	case "quoted-printable":
+		if longN <= limit {
+			return
+		}
+		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		if err != nil {
+			r.manual("STR-004", e.path, e.bodyOff+longOff, "a quoted-printable line is too long and the part does not decode")
+			return
+		}
+		r.setBody(e, encodeQP(bytes.TrimSuffix(dec, []byte("\r\n"))), "")
+		r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("quoted-printable re-encoded (a line was %d octets)", longN))
+	case "", "7bit", "8bit":
+		if nul := bytes.IndexByte(body, 0); nul >= 0 {
+			r.setBody(e, encodeBase64(content), "base64")
+			r.change("STR-006", e.path, e.bodyOff+nul, "part holding NUL bytes re-encoded as base64")
+			if longN > limit {
+				r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("long lines (up to %d octets) gone with the base64 re-encoding", longN))
+			}
+			return
+		}
+		if longN <= limit {
+			return
+		}
+		mt := e.mediaType()
+		if mt == "" || strings.HasPrefix(mt, "text/") {
+			r.setBody(e, encodeQP(content), "quoted-printable")
+			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("part re-encoded as quoted-printable (a line was %d octets)", longN))
+		} else {
+			r.setBody(e, encodeBase64(content), "base64")
+			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("part re-encoded as base64 (a line was %d octets)", longN))
+		}
+	default:
+		if longN > limit && cte != "binary" {
+			r.manual("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("a line is %d octets in a part with encoding %q", longN, printable(cte)))
+		}
+	}
+}
+
+// setBody replaces a leaf's body, and its Content-Transfer-Encoding when
+// cte is not "". A message that gains a Content-Transfer-Encoding also
+// gets MIME-Version when it has none.
+func (r *repairer) setBody(e *entity, body []byte, cte string) {
+	e.body = body
+	if cte == "" {
+		return
+	}
+	r.setField(e, "content-transfer-encoding", "Content-Transfer-Encoding", cte)
+	if e.isMessage() && e.field("mime-version") == nil {
+		r.setField(e, "mime-version", "MIME-Version", "1.0")
+	}
+}
+
+// isMessage reports whether e is a whole message (the root or the content
+// of a message/rfc822 part), where MIME-Version belongs.
+func (e *entity) isMessage() bool { return e.depth == 0 || e.isInner }
+
+// setField sets the first field of that name, or appends one.
+func (r *repairer) setField(e *entity, name, display, value string) {
+	if f := e.field(name); f != nil {
+		f.setValue([]byte(value))
+		return
+	}
+	e.fields = append(e.fields, &hfield{name: name, off: e.bodyOff, raw: []byte(display + ": " + value + "\r\n")})
+	if e.sep == nil {
+		e.sep = []byte("\r\n")
+	}
+}
+
+// wrapOctetStream fixes ENC-001 when the base64 cannot be decoded without
+// guessing (padding in the middle): the part becomes an
+// application/octet-stream attachment whose content is the original body
+// bytes, so nothing is lost and nothing is guessed.
+func (r *repairer) wrapOctetStream(e *entity) {
+	name := "part-" + e.path + "-undecodable.b64"
+	origType := ""
+	var kept []*hfield
+	for _, f := range e.fields {
+		switch f.name {
+		case "content-type":
+			origType = strings.TrimSpace(string(unfold(f.value())))
+		case "content-disposition", "content-transfer-encoding":
+		default:
+			kept = append(kept, f)
+		}
+	}
+	e.fields = kept
+	r.setField(e, "content-type", "Content-Type", `application/octet-stream; name="`+name+`"`)
+	r.setField(e, "content-disposition", "Content-Disposition", `attachment; filename="`+name+`"`)
+	if origType != "" {
+		r.setField(e, "x-mailroot-original-content-type", "X-Mailroot-Original-Content-Type", encodeWords(literalUTF8([]byte(origType))))
+	}
+	orig := e.body
+	e.body = encodeBase64(orig)
+	r.setField(e, "content-transfer-encoding", "Content-Transfer-Encoding", "base64")
+	if e.isMessage() && e.field("mime-version") == nil {
+		r.setField(e, "mime-version", "MIME-Version", "1.0")
+	}
+	r.change("ENC-001", e.path, e.bodyOff, fmt.Sprintf("base64 with misplaced padding wrapped, as its original %d bytes, in an application/octet-stream part %q", len(orig), name))
+}
+
+// fixMultipart fixes MP-002 (the closing delimiter is added) and reports
+// over-long lines in the preamble and epilogue, which readers ignore but
+// which cannot be re-encoded.
+func (r *repairer) fixMultipart(e *entity) {
+	limit := r.opts.Limits.LineLength
+	if e.closing == nil {
+		last := e.children[len(e.children)-1].ent
+		end := last.serialize(nil)
+		if len(end) > 0 && !bytes.HasSuffix(end, []byte("\r\n")) {
+			last.appendCRLF()
+		}
+		e.closing = []byte("--" + e.boundary + "--\r\n")
+		r.change("MP-002", e.path, e.bodyOff+len(e.body), fmt.Sprintf("closing delimiter --%s-- added", printable(e.boundary)))
+	}
+	if n, off := longestLine(e.preamble); n > limit {
+		r.manual("STR-004", e.path, e.bodyOff+off, fmt.Sprintf("a preamble line is %d octets", n))
+	}
+	for _, c := range e.children {
+		if len(c.delim) > limit+2 {
+			r.manual("STR-004", e.path, e.bodyOff, "a delimiter line is longer than the limit (boundary too long)")
+			break
+		}
+	}
+	if n, _ := longestLine(e.epilogue); n > limit {
+		r.manual("STR-004", e.path, e.bodyOff+len(e.body), fmt.Sprintf("an epilogue line is %d octets", n))
+	}
+}
+
+// appendCRLF ends e's serialisation with CRLF.
+func (e *entity) appendCRLF() {
+	switch {
+	case e.inner != nil:
+		e.inner.appendCRLF()
+	case e.multipart:
+		if e.closing != nil {
+			e.epilogue = append(append([]byte{}, e.epilogue...), '\r', '\n')
+		} else {
+			e.children[len(e.children)-1].ent.appendCRLF()
+		}
+	case e.sep == nil && len(e.fields) > 0:
+		// A part that is only header: terminate its last field.
+		e.sep = []byte("\r\n")
+	default:
+		e.body = append(append([]byte{}, e.body...), '\r', '\n')
+	}
+}
