@@ -470,8 +470,12 @@ func newBinHexChecker(p *part) bodyChecker {
 		off, line := int64(0), 0
 		var ev []byte
 		if f := p.field("content-type"); f != nil {
-			off, line = f.valueOffset, f.line
-			ev = f.value
+			i := 0
+			for i < len(f.value) && (f.value[i] == ' ' || f.value[i] == '\t') {
+				i++
+			}
+			off, line = f.at(i)
+			ev = f.value[i:]
 		} else if len(p.fields) > 0 {
 			off, line = p.fields[0].offset, p.fields[0].line
 		}

@@ -160,7 +160,7 @@ func TestBinHexChecker(t *testing.T) {
 	p := testPart("application/mac-binhex40", "7bit", nil)
 	p.fields = []field{{name: []byte("Content-Type"), value: []byte(" application/mac-binhex40\r\n"), offset: 40, valueOffset: 53, line: 3}}
 	fs := scanBody(p, []byte(banner), 500, nil, "ENC-003")
-	if len(fs) != 1 || fs[0].Offset != 53 || fs[0].Line != 3 {
+	if len(fs) != 1 || fs[0].Offset != 54 || fs[0].Line != 3 {
 		t.Fatalf("declared: %v", fs)
 	}
 	mk := func() *part { return testPart("text/plain", "7bit", nil) }
