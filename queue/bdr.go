@@ -59,9 +59,12 @@ func KnownErrorCode(v uint32) (ErrorCode, bool) {
 // text.
 func ParseBDR(b []byte) BDR {
 	text := decodeBDR(b)
-	text = strings.ReplaceAll(text, "\x00", "")
-	text = strings.TrimSpace(text)
-	return BDR{Text: text, Codes: findCodes(text)}
+	// Codes are found before NULs are removed, so that NULs cannot join
+	// two fragments into a code that the file does not contain. A code has
+	// no NUL in it, so it stays a substring of the cleaned text.
+	codes := findCodes(text)
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
+	return BDR{Text: text, Codes: codes}
 }
 
 func decodeBDR(b []byte) string {
