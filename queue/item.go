@@ -39,12 +39,17 @@ type Member struct {
 	Role    string // "message", "bdr", "bdp"
 	Size    int64
 	ModTime time.Time
-	// Streams lists NTFS alternate data streams (Windows only; nil elsewhere).
+	// Streams lists NTFS alternate data streams (Windows only). nil means
+	// unknown (not Windows, or the file system cannot list streams); an
+	// empty, non-nil slice means the file has none.
 	Streams []Stream
 }
 
 // Stream is one NTFS alternate data stream of a file.
 type Stream struct {
+	// Name opens the stream as path + ":" + Name ("Zone.Identifier"); a
+	// stream of a type other than $DATA keeps its type ("x:$FOO"). The
+	// file's own unnamed data stream is never listed.
 	Name string
 	Size int64
 }

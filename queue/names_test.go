@@ -53,9 +53,9 @@ func TestClassifySubfolder(t *testing.T) {
 func TestPathHasTransportRoles(t *testing.T) {
 	tests := map[string]bool{
 		`C:\Program Files\Microsoft\Exchange Server\V15\TransportRoles\Pickup`: true,
-		`/mnt/evidence/transportroles/Replay`:                                   true,
-		`C:\Inetpub\mailroot\Pickup`:                                            false,
-		`C:\TransportRolesX\Pickup`:                                             false,
+		`/mnt/evidence/transportroles/Replay`:                                  true,
+		`C:\Inetpub\mailroot\Pickup`:                                           false,
+		`C:\TransportRolesX\Pickup`:                                            false,
 	}
 	for p, want := range tests {
 		if got := pathHasTransportRoles(p); got != want {
@@ -199,10 +199,10 @@ func TestIsLocked(t *testing.T) {
 		code uintptr
 		want bool
 	}{
-		{32, true},  // ERROR_SHARING_VIOLATION
-		{33, true},  // ERROR_LOCK_VIOLATION
-		{5, false},  // ERROR_ACCESS_DENIED
-		{2, false},  // ERROR_FILE_NOT_FOUND
+		{32, true}, // ERROR_SHARING_VIOLATION
+		{33, true}, // ERROR_LOCK_VIOLATION
+		{5, false}, // ERROR_ACCESS_DENIED
+		{2, false}, // ERROR_FILE_NOT_FOUND
 		{0, false},
 	}
 	for _, tc := range tests {
