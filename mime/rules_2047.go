@@ -109,6 +109,7 @@ type ewWord struct {
 	structured   bool // "=?charset?encoding?" was found
 	hasEncoding  bool
 	whiteSpaceIn bool // the payload ran into white space before "?="
+	stop         int  // where an unclosed payload stopped (white space or the end)
 }
 
 // ewCharsetByte reports bytes taken as part of the charset (and language)
@@ -151,6 +152,7 @@ func parseEW(v []byte, s int) ewWord {
 		}
 	}
 	w.payload = v[d:i]
+	w.stop = i
 	return w
 }
 
@@ -173,7 +175,8 @@ func ewBoundary(v []byte, s int) bool {
 func checkEncodedWords(p *part, f *field, k hdrKind) {
 	v := f.value
 	strict := k&(kUnstructured|kAddress) != 0
-	for i := 0; i+1 < len(v); {
+	var quota fieldQuota
+	for i := 0; i+1 < len(v) && quota < perFieldFindings; {
 		j := bytes.Index(v[i:], []byte("=?"))
 		if j < 0 {
 			return
@@ -183,11 +186,18 @@ func checkEncodedWords(p *part, f *field, k hdrKind) {
 		next := s + 2
 		if w.end > 0 {
 			next = w.end
+		} else if w.stop > next {
+			// A word that never closes ran to white space or the end of the
+			// value: any "=?" before that point is inside it. Skipping it
+			// keeps "=?a?b?x=?a?b?x..." linear.
+			next = w.stop
 		}
 		if w.structured && ewFoldIn(ewUTF7Charsets, ewCharsetName(w.charset)) {
-			reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))
+			if quota.take() {
+				reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))
+			}
 		} else if strict && ewBoundary(v, s) {
-			checkEncodedWord(p, f, w)
+			checkEncodedWord(p, f, w, &quota)
 		}
 		i = next
 	}
@@ -203,11 +213,11 @@ func ewCharsetName(cs []byte) []byte {
 
 // checkEncodedWord reports the first ENC-005 problem of one word, or runs
 // the ENC-007 check on its decoded payload.
-func checkEncodedWord(p *part, f *field, w ewWord) {
+func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) {
 	if !w.structured {
 		// "=?name?" followed by nothing usable: only a known charset makes it
 		// an attempt rather than text that happens to hold "=?".
-		if len(w.charset) > 0 && w.start+2+len(w.charset) < len(f.value) && f.value[w.start+2+len(w.charset)] == '?' && ewKnownCharset(ewCharsetName(w.charset)) {
+		if len(w.charset) > 0 && w.start+2+len(w.charset) < len(f.value) && f.value[w.start+2+len(w.charset)] == '?' && ewKnownCharset(ewCharsetName(w.charset)) && quota.take() {
 			reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s has no encoding or payload", f.name))
 		}
 		return
@@ -233,11 +243,14 @@ func checkEncodedWord(p *part, f *field, w ewWord) {
 		}
 	}
 	if problem != "" {
+		if !quota.take() {
+			return
+		}
 		reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s %s", f.name, problem))
 		return
 	}
 	if ewFoldIn(ewDBCSCharsets, cs) {
-		checkEWDBCS(p, f, w, cs)
+		checkEWDBCS(p, f, w, cs, quota)
 	}
 }
 
@@ -317,10 +330,10 @@ func ewUnhex(c byte) byte {
 // checkEWDBCS decodes a double-byte encoded word and reports ENC-007
 // when dbcsCheck finds a truncated pair or a bad escape. The finding points
 // at the word: decoded bytes have no file offset of their own.
-func checkEWDBCS(p *part, f *field, w ewWord, cs []byte) {
+func checkEWDBCS(p *part, f *field, w ewWord, cs []byte, quota *fieldQuota) {
 	var buf [128]byte
 	dec := ewDecode(buf[:0], w.encoding[0]|0x20, w.payload)
-	if bad, problem := dbcsCheck(string(bytes.ToLower(cs)), dec); bad >= 0 {
+	if bad, problem := dbcsCheck(string(bytes.ToLower(cs)), dec); bad >= 0 && quota.take() {
 		reportValue(p, f, "ENC-007", w.start, fmt.Sprintf("encoded word in %s: %s at decoded byte %d", f.name, problem, bad))
 	}
 }

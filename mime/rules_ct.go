@@ -108,9 +108,15 @@ func checkParams(p *part, f *field) {
 	var nameBuf [32][2]int
 	names := nameBuf[:0] // [start, end) of each parameter name seen
 	count := 0
+	var quota fieldQuota
+	bad := func(rule string, i int, format string, args ...any) {
+		if quota.take() {
+			reportValue(p, f, rule, i, fmt.Sprintf(format, args...))
+		}
+	}
 	i, unterminated := paramNextSemi(v, 0) // skip the type itself
 	if unterminated >= 0 {
-		reportValue(p, f, "CT-003", unterminated, fmt.Sprintf("unterminated quoted string in %s", f.name))
+		bad("CT-003", unterminated, "unterminated quoted string in %s", f.name)
 		return
 	}
 	for i < len(v) { // v[i] == ';'
@@ -119,8 +125,13 @@ func checkParams(p *part, f *field) {
 			return // unclosed comment (CT-004) or a trailing ';' (tolerated)
 		}
 		if v[j] == ';' {
-			reportValue(p, f, "CT-003", i, fmt.Sprintf("empty parameter (;;) in %s", f.name))
-			i = j
+			bad("CT-003", i, "empty parameter (;;) in %s", f.name)
+			// One finding for the whole run of ';' (and white space).
+			k := j
+			for k < len(v) && (v[k] == ';' || hdrWSP(v[k])) {
+				k++
+			}
+			i = j + bytes.LastIndexByte(v[j:k], ';')
 			continue
 		}
 		nameStart := j
@@ -134,18 +145,18 @@ func checkParams(p *part, f *field) {
 			return
 		}
 		if nameStart == nameEnd {
-			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter with no name in %s", f.name))
+			bad("CT-003", nameStart, "parameter with no name in %s", f.name)
 		} else if k < len(v) && k > nameEnd && isParamNameByte(v[k]) {
-			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("space inside parameter name %q in %s", v[nameStart:k+1], f.name))
+			bad("CT-003", nameStart, "space inside parameter name %q in %s", v[nameStart:k+1], f.name)
 		}
 		count++
 		if count == limit+1 {
-			reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("more than %d parameters in %s", limit, f.name))
+			bad("CT-003", nameStart, "more than %d parameters in %s", limit, f.name)
 		}
 		if len(name) > 0 && count <= 256 { // bounded: quadratic in the names kept
 			for _, n := range names {
 				if bytes.EqualFold(v[n[0]:n[1]], name) {
-					reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("duplicate parameter %q in %s", name, f.name))
+					bad("CT-003", nameStart, "duplicate parameter %q in %s", name, f.name)
 					break
 				}
 			}
@@ -165,12 +176,12 @@ func checkParams(p *part, f *field) {
 			if k < len(v) && v[k] == '"' {
 				// name "value" without '=': fall through to the next ';'.
 			} else if nameStart != nameEnd {
-				reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter %q has no '=' in %s", name, f.name))
+				bad("CT-003", nameStart, "parameter %q has no '=' in %s", name, f.name)
 			}
 			var un int
 			i, un = paramNextSemi(v, k)
 			if un >= 0 {
-				reportValue(p, f, "CT-003", un, fmt.Sprintf("unterminated quoted string in %s", f.name))
+				bad("CT-003", un, "unterminated quoted string in %s", f.name)
 				return
 			}
 			continue
@@ -185,23 +196,23 @@ func checkParams(p *part, f *field) {
 		switch {
 		case vs == len(v) || v[vs] == ';':
 			if isCharset {
-				reportValue(p, f, "CT-001", nameStart, fmt.Sprintf("empty charset parameter in %s", f.name))
+				bad("CT-001", nameStart, "empty charset parameter in %s", f.name)
 			} else {
-				reportValue(p, f, "CT-003", nameStart, fmt.Sprintf("parameter %q has no value in %s", name, f.name))
+				bad("CT-003", nameStart, "parameter %q has no value in %s", name, f.name)
 			}
 			i = vs
 			continue
 		case v[vs] == '"':
 			end := hdrQuoteEnd(v, vs)
 			if end < 0 {
-				reportValue(p, f, "CT-003", vs, fmt.Sprintf("unterminated quoted string in %s", f.name))
+				bad("CT-003", vs, "unterminated quoted string in %s", f.name)
 				return
 			}
 			valStart = vs + 1
 			val = v[valStart : end-1]
 			vs = end
 			if isCharset && len(bytes.Trim(val, " \t\r\n")) == 0 {
-				reportValue(p, f, "CT-001", nameStart, fmt.Sprintf("blank charset parameter in %s", f.name))
+				bad("CT-001", nameStart, "blank charset parameter in %s", f.name)
 			}
 		default:
 			end := vs
@@ -223,7 +234,7 @@ func checkParams(p *part, f *field) {
 		var un int
 		i, un = paramNextSemi(v, vs)
 		if un >= 0 {
-			reportValue(p, f, "CT-003", un, fmt.Sprintf("unterminated quoted string in %s", f.name))
+			bad("CT-003", un, "unterminated quoted string in %s", f.name)
 			return
 		}
 	}

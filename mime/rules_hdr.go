@@ -124,10 +124,33 @@ func hdrFieldHead(f *field) []byte {
 	return append(out, f.value[:rest]...)
 }
 
-// reportValue reports a finding whose evidence starts at value[i].
+// reportValue reports a finding whose evidence starts at value[i]. The
+// line number costs a scan of the value, so it is skipped when the finding
+// will be dropped anyway (rule disabled or its per-rule quota full): a
+// field with thousands of broken words stays linear.
 func reportValue(p *part, f *field, rule string, i int, msg string) {
-	off, line := f.at(i)
+	off := f.valueOffset + int64(min(i, len(f.value)))
+	line := f.line
+	if r := p.rep; r.enabled(rule) && r.perRule[rule] < r.opts.Limits.FindingsPerRule {
+		off, line = f.at(i)
+	}
 	p.report(rule, off, line, msg, f.value[i:])
+}
+
+// fieldQuota caps the findings one check makes in one field. Past the cap
+// nothing is formatted, so a hostile field with thousands of defects (";;;;"
+// or broken encoded words by the thousand) stays cheap; the first ones
+// are what a reader needs.
+type fieldQuota int
+
+const perFieldFindings = 8
+
+func (q *fieldQuota) take() bool {
+	if *q >= perFieldFindings {
+		return false
+	}
+	*q++
+	return true
 }
 
 // hdrWSP reports white space and line-ending bytes inside a header value.

@@ -84,12 +84,16 @@ func encodedWordAround(v []byte, i int) int {
 		return -1
 	}
 	// The word needs charset?encoding? before the payload; count the '?'.
+	marks := bytes.Count(v[start+2:i], []byte{'?'})
 	for j := i; j+1 < len(v); j++ {
 		if hdrWSP(v[j]) {
 			return -1
 		}
-		if v[j] == '?' && v[j+1] == '=' && bytes.Count(v[start+2:j], []byte{'?'}) >= 2 {
-			return j + 2
+		if v[j] == '?' {
+			if v[j+1] == '=' && marks >= 2 {
+				return j + 2
+			}
+			marks++
 		}
 	}
 	return -1
