@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -34,17 +35,14 @@ func checkersFor(p *part) []bodyChecker {
 // pieces (cuts inside a line ending are ignored: the core hands the line
 // ending over whole).
 func feedBody(cs []bodyChecker, body []byte, base int64, baseLine int, cuts []int) {
-	cutAt := make(map[int]bool, len(cuts))
-	for _, c := range cuts {
-		cutAt[c] = true
-	}
+	cuts = slices.Sorted(slices.Values(cuts))
 	line := baseLine
 	start := 0
 	for start < len(body) {
 		// Find this line's end and its line ending.
-		e := start
-		for e < len(body) && body[e] != '\r' && body[e] != '\n' {
-			e++
+		e := start + bytes.IndexAny(body[start:], "\r\n")
+		if e < start {
+			e = len(body)
 		}
 		var eol []byte
 		next := e
@@ -57,13 +55,16 @@ func feedBody(cs []bodyChecker, body []byte, base int64, baseLine int, cuts []in
 			next = e + len(eol)
 		}
 		ps := start
-		for i := start + 1; i < e; i++ {
-			if cutAt[i] {
-				for _, c := range cs {
-					c.write(body[ps:i], base+int64(ps), line, nil)
-				}
-				ps = i
+		for len(cuts) > 0 && cuts[0] <= start {
+			cuts = cuts[1:]
+		}
+		for len(cuts) > 0 && cuts[0] < e {
+			i := cuts[0]
+			cuts = cuts[1:]
+			for _, c := range cs {
+				c.write(body[ps:i], base+int64(ps), line, nil)
 			}
+			ps = i
 		}
 		for _, c := range cs {
 			c.write(body[ps:e], base+int64(ps), line, eol)

@@ -17,7 +17,7 @@ func init() {
 
 // evidence is a small fixed copy of the bytes a deferred finding points at.
 type evidence struct {
-	b [24]byte
+	b [ExcerptMax]byte
 	n int
 }
 

@@ -172,3 +172,32 @@ func TestBinHexChecker(t *testing.T) {
 		{name: "empty", body: ""},
 	})
 }
+
+// BenchmarkBodyCheckers streams a 5 MB base64 attachment and a 1 MB
+// Shift_JIS text through the checkers each part gets, as the core would.
+func BenchmarkBodyCheckers(b *testing.B) {
+	raw := make([]byte, 5<<20)
+	for i := range raw {
+		raw[i] = byte(i * 7)
+	}
+	b64 := []byte(base64Lines(raw))
+	sjis := []byte(strings.Repeat("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd abc\r\n", 1<<16))
+	for _, bc := range []struct {
+		name string
+		p    func() *part
+		body []byte
+	}{
+		{"base64", func() *part { return testPart("application/octet-stream", "base64", nil) }, b64},
+		{"sjis-8bit", func() *part {
+			return testPart("text/plain", "8bit", map[string]string{"charset": "shift_jis"})
+		}, sjis},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				feedBody(checkersFor(bc.p()), bc.body, 0, 1, nil)
+			}
+		})
+	}
+}
