@@ -1,0 +1,264 @@
+package replay
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mailroot/mailroot/mime"
+	"github.com/mailroot/mailroot/quarantine"
+)
+
+// chooseEnvelope picks the envelope: --sender/--rcpt when given, else the
+// one recorded when the item was quarantined (pickup x-sender/x-receiver,
+// Drop/Replay X-Sender/X-Receiver), else one derived from the headers,
+// with a warning (KB 306043: the envelope is not the headers; Bcc and
+// distribution-list recipients are lost).
+func chooseEnvelope(rec *quarantine.Record, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
+	var warn []string
+	if len(opts.Recipients) > 0 || opts.Sender != "" {
+		if len(opts.Recipients) == 0 {
+			return mime.Envelope{}, "", nil, fmt.Errorf("--sender given without --rcpt")
+		}
+		env := mime.Envelope{Sender: opts.Sender, Recipients: opts.Recipients}
+		if opts.Sender == "" {
+			if rec.Envelope != nil && rec.Envelope.Sender != "" {
+				env.Sender = rec.Envelope.Sender
+			} else if from := headerAddrs(msg, "from"); len(from) > 0 {
+				env.Sender = from[0]
+			}
+		}
+		if rec.Envelope != nil && len(rec.Envelope.Recipients) > 0 {
+			warn = append(warn, "the envelope recorded for the item is replaced by --sender/--rcpt")
+		}
+		return env, "flags", warn, nil
+	}
+	if rec.Envelope != nil && len(rec.Envelope.Recipients) > 0 {
+		return *rec.Envelope, "recorded", nil, nil
+	}
+	var rcpts []string
+	seen := map[string]bool{}
+	for _, h := range []string{"to", "cc", "bcc"} {
+		for _, a := range headerAddrs(msg, h) {
+			if k := strings.ToLower(a); !seen[k] {
+				seen[k] = true
+				rcpts = append(rcpts, a)
+			}
+		}
+	}
+	if len(rcpts) == 0 {
+		return mime.Envelope{}, "", nil, fmt.Errorf("no envelope recorded and no recipients in To/Cc/Bcc; pass --rcpt ADDR")
+	}
+	sender := ""
+	if s := headerAddrs(msg, "sender"); len(s) > 0 {
+		sender = s[0]
+	} else if f := headerAddrs(msg, "from"); len(f) > 0 {
+		sender = f[0]
+	}
+	warn = append(warn, "no envelope was recorded for this item: sender and recipients are taken from the headers; Bcc and distribution-list recipients may be lost (KB 306043); pass --sender/--rcpt to set them")
+	return mime.Envelope{Sender: sender, Recipients: rcpts}, "headers", warn, nil
+}
+
+// headerBlock returns the top-level header of msg, unfolded fields.
+func headerFields(msg []byte) map[string][]string {
+	end := bytes.Index(msg, []byte("\r\n\r\n"))
+	if e2 := bytes.Index(msg, []byte("\n\n")); e2 >= 0 && (end < 0 || e2 < end) {
+		end = e2
+	}
+	if end < 0 {
+		end = len(msg)
+	}
+	if end > 1<<20 {
+		end = 1 << 20
+	}
+	out := map[string][]string{}
+	var name string
+	for _, line := range strings.Split(strings.ReplaceAll(string(msg[:end]), "\r\n", "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && name != "" {
+			vs := out[name]
+			vs[len(vs)-1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		k := strings.IndexByte(line, ':')
+		if k < 0 {
+			name = ""
+			continue
+		}
+		name = strings.ToLower(strings.TrimSpace(line[:k]))
+		out[name] = append(out[name], strings.TrimSpace(line[k+1:]))
+	}
+	return out
+}
+
+// headerAddrs returns the addr-specs of an address header, tolerating
+// lists net/mail rejects.
+func headerAddrs(msg []byte, name string) []string {
+	var out []string
+	for _, v := range headerFields(msg)[name] {
+		if list, err := mail.ParseAddressList(v); err == nil {
+			for _, a := range list {
+				out = append(out, a.Address)
+			}
+			continue
+		}
+		for _, tok := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' }) {
+			tok = strings.Trim(tok, "<>\"'()")
+			if i := strings.LastIndexByte(tok, '<'); i >= 0 {
+				tok = tok[i+1:]
+			}
+			if strings.Count(tok, "@") == 1 && !strings.HasPrefix(tok, "@") && !strings.HasSuffix(tok, "@") {
+				out = append(out, tok)
+			}
+		}
+	}
+	return out
+}
+
+// submissionProblems checks the target's own rules on the bytes to send
+// (../shared/FORMATS.md), independently of the scanner's findings.
+func submissionProblems(k Kind, data []byte, env mime.Envelope, rep *mime.Report) []string {
+	var p []string
+	// A lone "." ends the message in a pickup file (KB 221384) and ends
+	// DATA in SMTP (the client stuffs it; the file must not hold one).
+	if k != ToSMTP && hasLoneDot(data) {
+		p = append(p, "a line holding only '.' (it would truncate the message)")
+	}
+	if len(env.Recipients) == 0 {
+		p = append(p, "no recipients")
+	}
+	switch k {
+	case ToPickup:
+		// IIS builds the envelope from the headers without x-sender, and
+		// sends a message without From to BadMail (0xC00402CE, KB 319285).
+		if env.Sender == "" && rep.Headers.From == "" {
+			p = append(p, "no envelope sender and no From (IIS sends it to BadMail, 0xC00402CE)")
+		}
+	case ToReplay:
+		if len(env.Recipients) > 100 {
+			p = append(p, fmt.Sprintf("%d recipients; Exchange accepts at most 100 per file (PickupDirectoryMaxRecipientsPerMessage)", len(env.Recipients)))
+		}
+		if hb := headerBytes(data); hb > 64<<10 {
+			p = append(p, fmt.Sprintf("header of %d bytes; Exchange accepts at most 64 KB (PickupDirectoryMaxHeaderSize)", hb))
+		}
+		if !bytes.Contains(data, []byte("\r\n\r\n")) {
+			p = append(p, "no blank line between header and body")
+		}
+	}
+	return p
+}
+
+func hasLoneDot(b []byte) bool {
+	if bytes.HasPrefix(b, []byte(".\r\n")) || bytes.Equal(b, []byte(".")) {
+		return true
+	}
+	return bytes.Contains(b, []byte("\n.\r\n")) || bytes.HasSuffix(b, []byte("\n."))
+}
+
+func headerBytes(b []byte) int {
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		return i + 2
+	}
+	return len(b)
+}
+
+// duplicates warns about a file with the same SHA-256 or Message-ID in the
+// target folder or in the item's original folder: a copy of the message
+// may still be waiting to be sent.
+func duplicates(t Target, rec *quarantine.Record, st *quarantine.Store, data []byte, msgID string, limit int) []string {
+	var dirs []string
+	if t.Dir != "" {
+		dirs = append(dirs, t.Dir)
+	}
+	if rec.OriginalDir != "" && !strings.EqualFold(filepath.Clean(rec.OriginalDir), filepath.Clean(t.Dir)) {
+		dirs = append(dirs, rec.OriginalDir)
+	}
+	var sums []string
+	for _, f := range rec.Files {
+		sums = append(sums, f.SHA256)
+	}
+	msgID = strings.TrimSpace(msgID)
+	var warn []string
+	read := 0
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			if read >= limit {
+				warn = append(warn, fmt.Sprintf("duplicate check stopped after %d files", limit))
+				return warn
+			}
+			read++
+			p := filepath.Join(d, e.Name())
+			b, err := readHead(p, int64(len(data)))
+			if err != nil {
+				continue
+			}
+			switch {
+			case bytes.Equal(b, data) || contains(sums, sha(b)):
+				warn = append(warn, fmt.Sprintf("%s holds the same bytes: the message may be sent twice", p))
+			case msgID != "" && strings.Contains(string(headOf(b)), msgID):
+				warn = append(warn, fmt.Sprintf("%s has the same Message-ID %s: the message may be sent twice", p, msgID))
+			}
+		}
+	}
+	return warn
+}
+
+// readHead reads a file whole when it is at most max(n, 64 KB) bytes,
+// else its first 64 KB.
+func readHead(p string, n int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(64 << 10)
+	if fi.Size() <= max(n, limit) {
+		limit = fi.Size()
+	}
+	b := make([]byte, limit)
+	k, err := io.ReadFull(f, b)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return nil, err
+	}
+	return b[:k], nil
+}
+
+func headOf(b []byte) []byte {
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
