@@ -242,7 +242,7 @@
 //
 // # mailroot version
 //
-//	usage: mailroot version 
+//	usage: mailroot version
 //
 //	Version prints the version of mailroot and of the Go toolchain that built it.
 //

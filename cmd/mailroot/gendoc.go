@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"strings"
 )
@@ -89,5 +90,9 @@ func docGo() string {
 		block(commandHelp(c))
 	}
 	b.WriteString("package main\n")
-	return b.String()
+	src, err := format.Source([]byte(b.String()))
+	if err != nil {
+		panic("gendoc: generated doc.go does not parse: " + err.Error())
+	}
+	return string(src)
 }

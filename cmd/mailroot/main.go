@@ -204,7 +204,7 @@ func printCommandHelp(w io.Writer, c *command) {
 
 func commandHelp(c *command) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "usage: mailroot %s %s\n\n", c.Name, c.Args)
+	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace("usage: mailroot "+c.Name+" "+c.Args))
 	b.WriteString(strings.TrimSpace(c.Long))
 	b.WriteString("\n")
 	if f := flagHelp(c); f != "" {
