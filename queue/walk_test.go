@@ -90,6 +90,15 @@ func TestWalk_fixtureMailroot(t *testing.T) {
 		"vsi 1/Queue/NTFS_3a1f0c2e00000007.EML queue [message:NTFS_3a1f0c2e00000007.EML:224] rules= codes=",
 		"vsi 1/Queue/NTFS_3a1f0c2e00000008.EML queue [message:NTFS_3a1f0c2e00000008.EML:0] rules=Q-001 codes=",
 	}
+	if runtime.GOOS == "windows" {
+		// A checked-out queue file has no alternate data stream, so on
+		// NTFS every non-empty one also gets Q-001 (see the fixture README).
+		for i, w := range want {
+			if strings.Contains(w, " queue [") && !strings.Contains(w, ":0]") {
+				want[i] = strings.Replace(w, "rules=", "rules=Q-001", 1)
+			}
+		}
+	}
 	var got []string
 	for _, it := range items {
 		got = append(got, describe(root, it))
@@ -361,6 +370,9 @@ func TestWalk_exclude(t *testing.T) {
 }
 
 func TestWalk_vanishedMidWalk(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows the listing itself carries the file data (FindNextFile), so a file removed after listing is still emitted; the caller's open then reports it with SkipFor")
+	}
 	dir := filepath.Join(t.TempDir(), "Queue")
 	writeFiles(t, dir, map[string]string{"NTFS_1.EML": "a", "NTFS_2.EML": "b", "NTFS_3.EML": "c"})
 	testHookBatch = func(d string, names []string) {
@@ -396,6 +408,9 @@ func TestWalk_badMailMemberVanishes(t *testing.T) {
 }
 
 func TestWalk_unreadable(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("chmod cannot deny reading on Windows (it only sets the read-only attribute)")
+	}
 	if os.Geteuid() == 0 {
 		t.Skip("running as root: permission bits do not stop root from reading, so an unreadable file cannot be made")
 	}
@@ -499,6 +514,8 @@ func TestWalk_env004AndExchangePickup(t *testing.T) {
 	if err := os.Chmod(filepath.Join(root, "..", "iis", "Pickup", "ro.eml"), 0o444); err != nil {
 		t.Fatal(err)
 	}
+	// Windows cannot delete a read-only file: let TempDir clean up.
+	t.Cleanup(func() { os.Chmod(filepath.Join(root, "..", "iis", "Pickup", "ro.eml"), 0o644) })
 	var got []string
 	for _, p := range []string{root, filepath.Join(root, "..", "iis", "Pickup")} {
 		l, err := Detect(p)
