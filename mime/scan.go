@@ -32,6 +32,7 @@ func Scan(r io.Reader, opts Options) (*Report, error) {
 	opts.normalize()
 	s := newScanner(r, &opts)
 	s.run()
+	s.lr.release()
 	if s.lr.err != nil {
 		return nil, fmt.Errorf("read message at offset %d: %w", s.lr.n, s.lr.err)
 	}
@@ -44,7 +45,7 @@ func newScanner(r io.Reader, opts *Options) *scanner {
 		opts:   opts,
 		lim:    &opts.Limits,
 		rep:    newReporter(opts),
-		lr:     newLineReader(r, h, windowSize),
+		lr:     newLineReader(r, h),
 		lineNo: 1,
 		parts:  []Part{},
 	}

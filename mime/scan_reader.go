@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"sync"
 )
 
 // windowSize is the read window of the line reader: a line longer than this
@@ -29,8 +30,19 @@ type lineReader struct {
 	n          int64 // bytes read so far
 }
 
-func newLineReader(r io.Reader, h hash.Hash, size int) *lineReader {
-	return &lineReader{r: r, h: h, buf: make([]byte, size)}
+// windowPool recycles read windows: allocating (and clearing) 64 KiB per
+// message would dominate the cost of scanning small messages.
+var windowPool = sync.Pool{New: func() any { b := make([]byte, windowSize); return &b }}
+
+func newLineReader(r io.Reader, h hash.Hash) *lineReader {
+	return &lineReader{r: r, h: h, buf: *windowPool.Get().(*[]byte)}
+}
+
+// release returns the window to the pool; the reader is unusable after.
+func (lr *lineReader) release() {
+	b := lr.buf[:windowSize]
+	lr.buf = nil
+	windowPool.Put(&b)
 }
 
 // fill moves the unread bytes to the front of the window and reads until
