@@ -41,7 +41,7 @@ func TestDBCSCheck(t *testing.T) {
 		{"iso-2022-jp", "abc\x1b$B$3$s$K$A$O\x1b(B def", -1, ""},
 		{"ISO-2022-JP", "\x1b$@$3\x1b(J\\\x1b(B", -1, ""},
 		{"iso-2022-jp", "\x1b$B$3$s\r\n$K\x1b(B", -1, ""}, // line break at a pair boundary
-		{"iso-2022-jp", "\x1b$B$3", -1, ""},              // ends in JIS X 0208 with whole pairs
+		{"iso-2022-jp", "\x1b$B$3", -1, ""},               // ends in JIS X 0208 with whole pairs
 		{"iso-2022-jp", "\x1b$B$3$\x1b(B", 5, "truncated ISO-2022-JP sequence: 0x24 followed by 0x1b"},
 		{"iso-2022-jp", "\x1b$B$3$", 5, "at the end"},
 		{"iso-2022-jp", "ab\x1b$Z", 2, "bad ISO-2022-JP escape"},

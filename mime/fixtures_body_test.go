@@ -174,7 +174,7 @@ func bodyFixtures() []bodyFixture {
 
 		// TNEF-001
 		{rule: "TNEF-001", name: "pos-bad-checksum", part: "1.2",
-			eml: mixed("TNEF bad checksum", tnefPart, base64Lines(tnefBadSum)),
+			eml:  mixed("TNEF bad checksum", tnefPart, base64Lines(tnefBadSum)),
 			note: "the checksum of attSubject (4th attribute)"},
 		{rule: "TNEF-001", name: "pos-zero-length-string", part: "1.2",
 			eml:  mixed("TNEF zero-length string", tnefPart, base64Lines(tnefZero)),

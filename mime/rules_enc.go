@@ -21,7 +21,7 @@ type evidence struct {
 	n int
 }
 
-func (e *evidence) set(b []byte) { e.n = copy(e.b[:], b) }
+func (e *evidence) set(b []byte)  { e.n = copy(e.b[:], b) }
 func (e *evidence) bytes() []byte { return e.b[:e.n] }
 
 // ---- ENC-001 base64 ----
@@ -450,8 +450,8 @@ func isBlank(kept []byte, n int64) bool {
 const binHexMarker = "(This file must be converted with BinHex"
 
 // binHexChecker reports a BinHex 4.0 part: declared application/mac-binhex40
-// (or x-mac-binhex40), or a body whose first non-blank line is the BinHex
-// banner. KB 170060: BinHex content crashed the Exchange IMS.
+// (or x-mac-binhex40 and the other aliases mailers use), or a body whose
+// first non-blank line is the BinHex banner. KB 170060: BinHex content crashed the Exchange IMS.
 type binHexChecker struct {
 	p       *part
 	buf     [len(binHexMarker)]byte
@@ -466,7 +466,9 @@ func newBinHexChecker(p *part) bodyChecker {
 	if !p.rep.enabled("ENC-003") {
 		return nil
 	}
-	if p.mediaType == "application/mac-binhex40" || p.mediaType == "application/x-mac-binhex40" {
+	switch p.mediaType {
+	case "application/mac-binhex40", "application/x-mac-binhex40",
+		"application/mac-binhex", "application/x-binhex40", "application/binhex", "application/binhex4":
 		off, line := int64(0), 0
 		var ev []byte
 		if f := p.field("content-type"); f != nil {

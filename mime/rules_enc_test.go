@@ -182,6 +182,7 @@ func BenchmarkBodyCheckers(b *testing.B) {
 	}
 	b64 := []byte(base64Lines(raw))
 	sjis := []byte(strings.Repeat("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd abc\r\n", 1<<16))
+	qp := []byte(strings.Repeat("Caf=E9 au lait =3D 2 euros, a line that is broken with a soft line =\r\nbreak.\r\n", 1<<14))
 	for _, bc := range []struct {
 		name string
 		p    func() *part
@@ -191,6 +192,10 @@ func BenchmarkBodyCheckers(b *testing.B) {
 		{"sjis-8bit", func() *part {
 			return testPart("text/plain", "8bit", map[string]string{"charset": "shift_jis"})
 		}, sjis},
+		{"qp-text", func() *part {
+			return testPart("text/plain", "quoted-printable", map[string]string{"charset": "iso-8859-1"})
+		}, qp},
+		{"plain-text", func() *part { return testPart("text/plain", "7bit", nil) }, qp},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.body)))

@@ -44,7 +44,7 @@ func buildTNEF(attrs []tnefAttr) []byte {
 // attributes, then one attachment.
 func sampleTNEF() []tnefAttr {
 	return []tnefAttr{
-		{level: 1, id: 0x00089006, data: []byte{0x00, 0x00, 0x01, 0x00}},                  // attTnefVersion
+		{level: 1, id: 0x00089006, data: []byte{0x00, 0x00, 0x01, 0x00}},                   // attTnefVersion
 		{level: 1, id: 0x00069007, data: []byte{0xe4, 0x04, 0, 0, 0, 0, 0, 0}},             // attOemCodepage 1252
 		{level: 1, id: 0x00078008, data: []byte("IPM.Microsoft Mail.Note\x00")},            // attMessageClass
 		{level: 1, id: 0x00018004, data: []byte("Quarterly report\x00")},                   // attSubject
@@ -74,7 +74,9 @@ func tnefDecodedOffset(j int) int64 {
 }
 
 func TestTNEFChecker(t *testing.T) {
-	mk := func() *part { return testPart("application/ms-tnef", "base64", map[string]string{"name": "winmail.dat"}) }
+	mk := func() *part {
+		return testPart("application/ms-tnef", "base64", map[string]string{"name": "winmail.dat"})
+	}
 	good := buildTNEF(sampleTNEF())
 
 	badSum := sampleTNEF()
