@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -158,8 +159,9 @@ func runTool(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// pinTree sets every file's and folder's mtime under root from its path
-// (a fixed age per file, deterministic) relative to now.
+// pinTree sets every file's and folder's mtime under root to a fixed age
+// derived from its relative path alone (so adding a file to a sample tree
+// does not move the others), between 0 and 25 hours before now.
 func pinTree(t *testing.T, root string, now time.Time) {
 	t.Helper()
 	var paths []string
@@ -170,11 +172,12 @@ func pinTree(t *testing.T, root string, now time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(paths)
-	// Deepest first, so that setting a file's time does not matter to its folder.
+	// Deepest first: setting a folder's time after its files keeps it.
 	for i := len(paths) - 1; i >= 0; i-- {
-		age := time.Duration(i*i*7+3) * time.Minute
-		mt := now.Add(-age)
+		rel, _ := filepath.Rel(root, paths[i])
+		h := fnv.New32a()
+		h.Write([]byte(filepath.ToSlash(rel)))
+		mt := now.Add(-time.Duration(h.Sum32()%1500) * time.Minute)
 		if err := os.Chtimes(paths[i], mt, mt); err != nil {
 			t.Fatal(err)
 		}
