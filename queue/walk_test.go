@@ -595,3 +595,34 @@ func TestWalk_200kFiles(t *testing.T) {
 		t.Errorf("heap in use grew by %d bytes (from %d to %d), want < %d", peak.HeapInuse-before.HeapInuse, before.HeapInuse, peak.HeapInuse, bound)
 	}
 }
+
+// BenchmarkWalk measures walking a Queue folder of 10,000 small files
+// (allocations per walk show that nothing is kept per file).
+func BenchmarkWalk(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "Queue")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	const n = 10_000
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("NTFS_%016x.EML", i)), []byte("x"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l, err := Detect(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		count := 0
+		if err := Walk(context.Background(), l, WalkOptions{}, func(Item) error { count++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if count != n {
+			b.Fatalf("%d items", count)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/file")
+}
