@@ -17,8 +17,9 @@ import (
 // SMTPService is the Windows service whose Queue folders are guarded.
 const SMTPService = "SMTPSVC"
 
-// serviceRunningFunc is replaced in tests of the live-service guard.
-var serviceRunningFunc = serviceRunning
+// serviceRunningFunc asks the Windows service control manager (always
+// false elsewhere); replaced in tests of the live-service guard.
+var serviceRunningFunc = queue.ServiceRunning
 
 // AddRequest asks Add to quarantine one item.
 type AddRequest struct {

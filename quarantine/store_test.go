@@ -238,7 +238,7 @@ func TestAdd_serviceGuard(t *testing.T) {
 	items := buildTree(t, root, 1)
 	s := openStore(t, filepath.Join(root, "Q"))
 	defer s.Close()
-	defer func() { serviceRunningFunc = serviceRunning }()
+	defer func(f func(string) (bool, error)) { serviceRunningFunc = f }(serviceRunningFunc)
 	serviceRunningFunc = func(name string) (bool, error) { return name == SMTPService, nil }
 	_, err := s.Add(ctx(), AddRequest{Item: items[0]})
 	if !IsServiceRunning(err) || !strings.Contains(err.Error(), "stop the SMTP virtual server") {

@@ -70,10 +70,6 @@ func checkStorePerm(dir string, fi fs.FileInfo) error {
 // isAbsLocal reports whether an absolute path is local (always on Unix).
 func isAbsLocal(string) bool { return true }
 
-// serviceRunning reports whether a Windows service is running; there are
-// no Windows services elsewhere.
-func serviceRunning(string) (bool, error) { return false, nil }
-
 // lockFile takes an exclusive, non-blocking flock on f.
 func lockFile(f *os.File) (held bool, err error) {
 	for {

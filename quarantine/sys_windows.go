@@ -155,33 +155,6 @@ func isAbsLocal(p string) bool {
 	return !strings.HasPrefix(p, `\\`) && !strings.HasPrefix(p, `//`)
 }
 
-// serviceRunning asks the service control manager whether a service is
-// running. A service that is not installed is not running.
-func serviceRunning(name string) (bool, error) {
-	m, err := windows.OpenSCManager(nil, nil, windows.SC_MANAGER_CONNECT)
-	if err != nil {
-		return false, err
-	}
-	defer windows.CloseServiceHandle(m)
-	n, err := windows.UTF16PtrFromString(name)
-	if err != nil {
-		return false, err
-	}
-	s, err := windows.OpenService(m, n, windows.SERVICE_QUERY_STATUS)
-	if errors.Is(err, windows.ERROR_SERVICE_DOES_NOT_EXIST) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer windows.CloseServiceHandle(s)
-	var st windows.SERVICE_STATUS
-	if err := windows.QueryServiceStatus(s, &st); err != nil {
-		return false, err
-	}
-	return st.CurrentState != windows.SERVICE_STOPPED, nil
-}
-
 // lockFile takes an exclusive lock on the first byte of f, failing at once
 // if another process holds it.
 func lockFile(f *os.File) (held bool, err error) {

@@ -375,7 +375,8 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 	r.Time, r.Reply = res.Time, res.Reply.String()
 	if sendErr != nil {
 		se := classify(id, res.Target, res.Reply, sendErr)
-		res.Outcome, res.Reason = Failed, se.Error()
+		res.Outcome, res.Reason, res.Reply = Failed, se.Error(), se.Reply
+		r.Reply = se.Reply.String()
 		if se.Temporary {
 			res.Outcome = Retryable
 		}

@@ -1,0 +1,354 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailroot/mailroot/mime"
+	"github.com/mailroot/mailroot/quarantine"
+	"github.com/mailroot/mailroot/queue"
+)
+
+var testActor = &quarantine.Actor{User: "tester", Host: "testhost", Tool: "mailroot test"}
+
+type env struct {
+	root, vsi, pickup, queueDir string
+	st                          *quarantine.Store
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	root := t.TempDir()
+	e := &env{root: root, vsi: filepath.Join(root, "vsi 1")}
+	e.pickup = filepath.Join(e.vsi, "PickUp")
+	e.queueDir = filepath.Join(e.vsi, "Queue")
+	for _, d := range []string{e.pickup, e.queueDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := quarantine.Open(filepath.Join(e.vsi, "Quarantine"), quarantine.Options{Create: true, Actor: testActor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.st = st
+	return e
+}
+
+// add writes msg into dir under name, scans it as folder and quarantines it.
+func (e *env) add(t *testing.T, dir, name string, folder mime.Folder, msg string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(msg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := mime.Scan(strings.NewReader(msg), mime.Options{Folder: folder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := queue.Member{Path: p, Role: quarantine.RoleMessage, Size: fi.Size(), ModTime: fi.ModTime()}
+	rec, err := e.st.Add(context.Background(), quarantine.AddRequest{
+		Item:   queue.Item{Path: p, Folder: folder, Size: fi.Size(), ModTime: fi.ModTime(), Members: []queue.Member{m}},
+		Report: rep,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.ID
+}
+
+// replayEntries returns the journal entries of kind replay.
+func (e *env) replayEntries(t *testing.T) []quarantine.Entry {
+	t.Helper()
+	f, err := os.Open(filepath.Join(e.st.Dir(), quarantine.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	log, err := quarantine.ReadJournal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []quarantine.Entry
+	for _, en := range log.Entries {
+		if en.Kind == JournalKind {
+			out = append(out, en)
+		}
+	}
+	return out
+}
+
+// checkJournal asserts that every replay intent has exactly one completion
+// and that the completions' ops are want, in order.
+func (e *env) checkJournal(t *testing.T, want ...string) {
+	t.Helper()
+	entries := e.replayEntries(t)
+	open := map[string]bool{}
+	var got []string
+	for _, en := range entries {
+		switch en.Op {
+		case quarantine.OpIntent:
+			if open[en.Txn] {
+				t.Errorf("intent %s twice", en.Txn)
+			}
+			open[en.Txn] = true
+		default:
+			if !open[en.Txn] {
+				t.Errorf("%s for %s without an open intent", en.Op, en.Txn)
+			}
+			delete(open, en.Txn)
+			got = append(got, en.Op)
+		}
+	}
+	if len(open) != 0 {
+		t.Errorf("intents left open: %v", open)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("replay journal completions %v, want %v", got, want)
+	}
+}
+
+const pickupMsg = "x-sender: alice@example.com\r\n" +
+	"x-receiver: bob@example.net\r\n" +
+	"x-receiver: hidden-bcc@example.org\r\n" +
+	"From: Alice <alice@example.com>\r\n" +
+	"To: bob@example.net\r\n" +
+	"Subject: hello\r\n" +
+	"Message-ID: <m1@example.com>\r\n" +
+	"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n" +
+	"\r\n" +
+	"..stuffed line\r\n" +
+	".unstuffed line\r\n" +
+	"end\r\n"
+
+func TestReplay_pickupOwnFolder(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.pickup, "stuck.eml", mime.FolderPickup, pickupMsg)
+
+	// No fixed.eml and no --original: refused, nothing written.
+	_, err := Replay(context.Background(), e.st, id[:6], Target{Kind: ToPickup}, Options{})
+	if !IsRefused(err) {
+		t.Fatalf("replay without fixed.eml: err = %v, want refused", err)
+	}
+
+	res, err := Replay(context.Background(), e.st, id[:6], Target{Kind: ToPickup}, Options{Original: true})
+	if err != nil {
+		t.Fatalf("replay: %v (%+v)", err, res)
+	}
+	if res.Outcome != Sent || res.EnvelopeFrom != "recorded" {
+		t.Errorf("outcome %s, envelope from %s", res.Outcome, res.EnvelopeFrom)
+	}
+	want := "x-sender: alice@example.com\r\n" +
+		"x-receiver: bob@example.net\r\n" +
+		"x-receiver: hidden-bcc@example.org\r\n" +
+		"From: Alice <alice@example.com>\r\n" +
+		"To: bob@example.net\r\n" +
+		"Subject: hello\r\n" +
+		"Message-ID: <m1@example.com>\r\n" +
+		"Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n" +
+		"\r\n" +
+		"..stuffed line\r\n" +
+		"..unstuffed line\r\n" +
+		"end\r\n"
+	dropped := filepath.Join(e.pickup, id+".eml")
+	got, err := os.ReadFile(dropped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("dropped file:\n got %q\nwant %q", got, want)
+	}
+	if res.Path != dropped || res.SHA256 != sha(got) || res.Size != int64(len(got)) {
+		t.Errorf("result %+v does not describe the dropped file", res)
+	}
+	rec, err := e.st.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.State != quarantine.StateReplayed {
+		t.Errorf("state %s, want replayed", rec.State)
+	}
+	ev := Replayed(rec)
+	if len(ev) != 1 || !strings.Contains(ev[0].Detail, res.SHA256) || !strings.Contains(ev[0].Detail, dropped) {
+		t.Errorf("history does not record the replay: %+v", ev)
+	}
+	e.checkJournal(t, quarantine.OpDone)
+	// Nothing else in PickUp (no temp files), nothing left in the item folder.
+	ents, _ := os.ReadDir(e.pickup)
+	if len(ents) != 1 {
+		t.Errorf("PickUp holds %d files", len(ents))
+	}
+	ents, _ = os.ReadDir(e.st.ItemDir(id))
+	for _, en := range ents {
+		if strings.HasPrefix(en.Name(), ".tmp-") {
+			t.Errorf("temp file left in the item folder: %s", en.Name())
+		}
+	}
+
+	// Exactly once: a second replay is refused...
+	_, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) || !strings.Contains(err.Error(), "already replayed") {
+		t.Errorf("second replay: err = %v", err)
+	}
+	// ...and with --again, the file still waiting in PickUp is never replaced.
+	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Again: true})
+	if !errors.Is(err, queue.ErrExists) || res.Outcome != Failed {
+		t.Errorf("replay --again over a waiting file: err = %v, outcome %s", err, res.Outcome)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(strings.Join(res.Warnings, "\n"), "same bytes") {
+		t.Errorf("no duplicate warning: %v", res.Warnings)
+	}
+	e.checkJournal(t, quarantine.OpDone, quarantine.OpAbort)
+}
+
+func TestReplay_replayFormatAndDerivedEnvelope(t *testing.T) {
+	e := newEnv(t)
+	msg := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>, carol@example.net\r\nCc: dave@example.net\r\nSubject: x\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nbody\r\n"
+	id := e.add(t, e.queueDir, "NTFS_0001.EML", mime.FolderQueue, msg)
+	replayDir := filepath.Join(e.root, "Replay")
+	if err := os.Mkdir(replayDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToReplay, Dir: replayDir}, Options{Original: true})
+	if err != nil {
+		t.Fatalf("replay: %v %+v", err, res)
+	}
+	if res.EnvelopeFrom != "headers" || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "KB 306043") {
+		t.Errorf("derived envelope without the KB 306043 warning: %+v", res)
+	}
+	got, _ := os.ReadFile(filepath.Join(replayDir, id+".eml"))
+	want := "X-Sender: <alice@example.com>\r\nX-Receiver: <bob@example.net>\r\nX-Receiver: <carol@example.net>\r\nX-Receiver: <dave@example.net>\r\n" + msg
+	if string(got) != want {
+		t.Errorf("replay file:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestReplay_noPickupKnown(t *testing.T) {
+	e := newEnv(t)
+	other := filepath.Join(e.root, "evidence")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := e.add(t, other, "a.eml", mime.FolderGeneric, "From: a@b.c\r\nTo: d@e.f\r\n\r\nx\r\n")
+	_, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) || !strings.Contains(err.Error(), "--pickup") {
+		t.Errorf("err = %v, want a refusal naming --pickup", err)
+	}
+}
+
+// crashMsg has an empty charset (CT-001, crash class, KB 293288).
+const crashMsg = "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: x\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <c1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"\"\r\n\r\nbody\r\n"
+
+func TestReplay_gateRefusesCrashPattern(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.queueDir, "NTFS_0002.EML", mime.FolderQueue, crashMsg)
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) {
+		t.Fatalf("gate let a crash pattern through: %v %+v", err, res)
+	}
+	found := false
+	for _, f := range res.Blocking {
+		found = found || f.Rule == "CT-001"
+	}
+	if !found {
+		t.Errorf("blocking findings %v lack CT-001", res.Blocking)
+	}
+	if ents, _ := os.ReadDir(e.pickup); len(ents) != 0 {
+		t.Errorf("refused replay wrote %d files to PickUp", len(ents))
+	}
+	if n := len(e.replayEntries(t)); n != 0 {
+		t.Errorf("refused replay journaled %d entries", n)
+	}
+	// A dry run with --force plans the send and writes nothing.
+	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Force: true, DryRun: true})
+	if err != nil || res.Outcome != Planned {
+		t.Fatalf("dry run: %v %+v", err, res)
+	}
+	if ents, _ := os.ReadDir(e.pickup); len(ents) != 0 {
+		t.Errorf("dry run wrote %d files", len(ents))
+	}
+	// Raising --block-at above crash is not possible; --force sends it.
+	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Force: true})
+	if err != nil || res.Outcome != Sent {
+		t.Fatalf("forced replay: %v %+v", err, res)
+	}
+	rec, _ := e.st.Get(id)
+	if ev := Replayed(rec); len(ev) != 1 || !strings.Contains(ev[0].Detail, `"forced":true`) {
+		t.Errorf("forced replay not recorded as forced: %+v", ev)
+	}
+}
+
+func TestReplay_fixedCopyPassesGate(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.queueDir, "NTFS_0003.EML", mime.FolderQueue, crashMsg)
+	fixed := strings.Replace(crashMsg, "; charset=\"\"", "", 1)
+	if _, err := e.st.WriteFile(id, FixedName, RoleFixed, strings.NewReader(fixed)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{})
+	if err != nil {
+		t.Fatalf("replay of the fixed copy: %v %+v", err, res)
+	}
+	got, _ := os.ReadFile(res.Path)
+	if !bytes.HasSuffix(got, []byte(fixed)) || !bytes.HasPrefix(got, []byte("x-sender: alice@example.com\r\nx-receiver: bob@example.net\r\n")) {
+		t.Errorf("dropped %q", got)
+	}
+}
+
+func TestSubmissionProblems(t *testing.T) {
+	rep := &mime.Report{}
+	envOK := mime.Envelope{Sender: "a@b", Recipients: []string{"c@d"}}
+	many := mime.Envelope{Sender: "a@b"}
+	for range 101 {
+		many.Recipients = append(many.Recipients, "x@y")
+	}
+	tests := []struct {
+		name string
+		k    Kind
+		data string
+		env  mime.Envelope
+		want string
+	}{
+		{"lone dot", ToReplay, "X-Sender: <a@b>\r\n\r\n.\r\nrest\r\n", envOK, "only '.'"},
+		{"no sender no From", ToPickup, "x-receiver: c@d\r\n\r\nb\r\n", mime.Envelope{Recipients: []string{"c@d"}}, "0xC00402CE"},
+		{"101 recipients", ToReplay, "X-Sender: <a@b>\r\n\r\nb\r\n", many, "at most 100"},
+		{"header over 64 KB", ToReplay, "X-A: " + strings.Repeat("a", 70000) + "\r\n\r\nb\r\n", envOK, "64 KB"},
+		{"no blank line", ToReplay, "X-Sender: <a@b>\r\n", envOK, "blank line"},
+	}
+	for _, tt := range tests {
+		p := submissionProblems(tt.k, []byte(tt.data), tt.env, rep)
+		if !strings.Contains(strings.Join(p, ";"), tt.want) {
+			t.Errorf("%s: problems %v, want one with %q", tt.name, p, tt.want)
+		}
+	}
+	if p := submissionProblems(ToPickup, []byte("x-sender: a@b\r\nx-receiver: c@d\r\n\r\n..\r\n"), envOK, rep); len(p) != 0 {
+		t.Errorf("clean pickup file: %v", p)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var slept []time.Duration
+	l := NewLimiter(100)
+	l.now = func() time.Time { return now }
+	l.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); now = now.Add(d); return nil }
+	for range 3 {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(slept) != 2 || slept[0] != 600*time.Millisecond || slept[1] != 600*time.Millisecond {
+		t.Errorf("slept %v, want two 600ms pauses (100/min)", slept)
+	}
+}
