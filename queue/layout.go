@@ -151,17 +151,14 @@ func Detect(path string) (*Layout, error) {
 		return nil, err
 	}
 	var instances, roles int
-	hasDrop, hasTemp, hasReplay := false, false, false
+	hasReplay := false
 	for _, s := range subs {
 		switch s.kind {
 		case subVSI:
 			instances++
 		case subRole:
 			roles++
-			hasDrop = hasDrop || s.role == mime.FolderDrop
 			hasReplay = hasReplay || s.role == mime.FolderReplay
-		case subTemp:
-			hasTemp = true
 		}
 	}
 	isVSI := isVSIName(base)
@@ -199,8 +196,6 @@ func Detect(path string) (*Layout, error) {
 		default:
 			l.Kind = KindIIS
 		}
-		_ = hasDrop
-		_ = hasTemp
 		for _, s := range subs {
 			switch s.kind {
 			case subRole:
@@ -298,16 +293,15 @@ func scanSubfolders(dir string, inTransport bool, l *Layout) ([]subfolder, error
 			p := filepath.Join(dir, name)
 			t := e.Type()
 			if t&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
-				// Links and junctions are never followed; only report
-				// those that would have been folders we care about, plus
-				// any link at all (it may point out of the mailroot).
+				// Links and junctions are never followed (they may point
+				// out of the mailroot); each is reported.
 				l.addSkip(Skip{Path: p, Reason: SkipLink, Detail: "symbolic link, junction or other reparse point: not followed"})
 				continue
 			}
 			if !t.IsDir() {
 				continue
 			}
-			k, role := classifySubfolder(name, inTransport || asciiLower(filepath.Base(dir)) == "transportroles")
+			k, role := classifySubfolder(name, inTransport)
 			switch k {
 			case subRole, subVSI:
 				if len(out) >= maxLayoutSkips {
