@@ -3,17 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 
 	"github.com/mailroot/mailroot/mime"
 	"github.com/mailroot/mailroot/queue"
+	"github.com/mailroot/mailroot/quarantine"
 )
 
 // This file is the seam between scan and the quarantine store (issue 4).
-// The quarantine engineer owns it from here on: scan calls
-// openQuarantineStep once before walking (so a refusal costs nothing), then
-// apply for every suspect, in output order, just before printing it, then
-// close once.
+// scan calls openQuarantineStep once before walking (so a refusal costs
+// nothing), then apply for every suspect, in output order, just before
+// printing it, then close once.
 //
 // What apply gets in *suspect (cmd_scan.go): the queue.Item (path, folder
 // role, members with sizes and times, .BDR reason, NTFS streams), the
@@ -28,7 +29,7 @@ import (
 // s.Destination (one path per member, planned or actual), s.QuarantineID,
 // and s.Problem when the suspect could not be quarantined (locked,
 // vanished, changed): scan then exits 3. apply returns an error only for a
-// fatal problem (the store is unusable); scan stops and exits 2.
+// fatal problem (the store is unusable or locked); scan stops.
 
 // quarantineStep quarantines (or plans to quarantine) suspects.
 type quarantineStep interface {
@@ -36,18 +37,21 @@ type quarantineStep interface {
 	close() error
 }
 
-// errNoStore is the refusal of a real run until the store exists.
-var errNoStore = errors.New("scan without --dry-run needs the quarantine store, which is not built yet")
-
 // openQuarantineStep returns the step for this run: a plan for --dry-run;
-// for a real run, a refusal until the quarantine store is built: scan never
-// pretends to have moved anything.
+// for a real run, the store step. An explicit --quarantine store is opened
+// (created, locked, recovered) at once, so a locked or unsafe store refuses
+// before anything is scanned; default stores are opened on first use.
 func openQuarantineStep(ctx context.Context, se *scanEnv) (quarantineStep, error) {
 	if se.opts.dryRun {
 		return &planStep{se: se}, nil
 	}
-	return nil, withHint(&exitError{code: exitUsage, err: errNoStore},
-		"use --dry-run (or \"mailroot audit\") to see what would be quarantined and where")
+	st := &storeStep{se: se, stores: newStoreSet(se.env)}
+	if se.opts.quarantineDir != "" {
+		if _, err := st.stores.open(se.opts.quarantineDir); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // planStep is the dry run: it computes destinations and touches nothing.
@@ -68,6 +72,91 @@ func (p *planStep) apply(ctx context.Context, s *suspect) error {
 
 func (p *planStep) close() error { return nil }
 
+// storeStep is the real run: each suspect is moved into its store.
+type storeStep struct {
+	se     *scanEnv
+	stores *storeSet
+}
+
+func (st *storeStep) apply(ctx context.Context, s *suspect) error {
+	store, err := st.stores.open(storeDir(st.se, s))
+	if err != nil {
+		return err
+	}
+	req := quarantine.AddRequest{Item: s.Item, Report: s.Report, Note: "scan --quarantine-at " + st.se.opts.quarantineAt.String()}
+	if s.Report != nil && s.Report.SHA256 != "" {
+		req.ScannedSHA256 = map[string]string{s.Item.Path: s.Report.SHA256}
+	}
+	req.Item.Findings = s.Findings // the selected findings are the evidence
+	req.Report = reportWithoutFindings(s.Report)
+	rec, err := store.Add(ctx, req)
+	if quarantine.IsChanged(err) {
+		// The file changed between scan and move: rescan it, and move it
+		// only if it still reaches --quarantine-at.
+		rec, err = st.rescanAndAdd(ctx, store, s, err)
+	}
+	switch {
+	case err == nil:
+		s.Action = actionQuarantined
+		s.QuarantineID = rec.ID
+		s.Destination = nil
+		for _, f := range rec.Originals() {
+			s.Destination = append(s.Destination, filepath.Join(store.ItemDir(rec.ID), f.Name))
+		}
+		return nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	s.Action = actionSkipped
+	s.Problem = err.Error()
+	return nil
+}
+
+// rescanAndAdd handles a *ChangedError from Add.
+func (st *storeStep) rescanAndAdd(ctx context.Context, store *quarantine.Store, s *suspect, cerr error) (*quarantine.Record, error) {
+	it := s.Item
+	for i := range it.Members {
+		fi, err := os.Lstat(it.Members[i].Path)
+		if err != nil {
+			return nil, cerr
+		}
+		it.Members[i].Size, it.Members[i].ModTime = fi.Size(), fi.ModTime()
+		if it.Members[i].Path == it.Path {
+			it.Size, it.ModTime = fi.Size(), fi.ModTime()
+		}
+	}
+	rep, err := st.se.scanItem(&it)
+	if err != nil || rep == nil {
+		return nil, cerr
+	}
+	fsFindings := it.Findings
+	max := mime.Severity(0)
+	for _, f := range append(append([]mime.Finding(nil), fsFindings...), rep.Findings...) {
+		if f.Severity > max {
+			max = f.Severity
+		}
+	}
+	if max < st.se.opts.quarantineAt {
+		return nil, errors.New(cerr.Error() + "; rescanned: it no longer reaches --quarantine-at, left in place")
+	}
+	s.Item, s.Report = it, rep
+	return store.Add(ctx, quarantine.AddRequest{Item: it, Report: rep,
+		ScannedSHA256: map[string]string{it.Path: rep.SHA256}, Note: "rescanned after it changed during the scan"})
+}
+
+// reportWithoutFindings returns a copy of rep whose findings are left to
+// Item.Findings (the selected ones), so nothing is recorded twice.
+func reportWithoutFindings(rep *mime.Report) *mime.Report {
+	if rep == nil {
+		return nil
+	}
+	r := *rep
+	r.Findings = nil
+	return &r
+}
+
+func (st *storeStep) close() error { return st.stores.close() }
+
 // storeDir is the quarantine store for a suspect: --quarantine DIR, or a
 // Quarantine folder beside the mail folder the item is in (inside "vsi 1",
 // on the same volume, where scanning skips it); for a generic folder, inside
@@ -83,9 +172,9 @@ func defaultStoreDir(l *queue.Layout, it *queue.Item) string {
 	dir := filepath.Dir(it.Path)
 	if it.Folder == mime.FolderGeneric {
 		if l != nil && l.Kind == queue.KindGeneric && l.Root != it.Path {
-			return filepath.Join(l.Root, "Quarantine")
+			return filepath.Join(l.Root, quarantine.DefaultDirName)
 		}
-		return filepath.Join(dir, "Quarantine")
+		return filepath.Join(dir, quarantine.DefaultDirName)
 	}
-	return filepath.Join(filepath.Dir(dir), "Quarantine")
+	return filepath.Join(filepath.Dir(dir), quarantine.DefaultDirName)
 }

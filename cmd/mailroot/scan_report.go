@@ -69,7 +69,7 @@ type oldItem struct {
 	Path       string      `json:"path"`
 	Folder     mime.Folder `json:"folder"`
 	Size       int64       `json:"size"`
-	MTime      string      `json:"mtime"`
+	Time       string      `json:"time"` // queued (creation) time where the OS keeps it, else mtime
 	AgeSeconds int64       `json:"age_seconds"`
 	mtime      time.Time
 }
@@ -117,12 +117,14 @@ type collector struct {
 	sum       *summary
 	held      []*suspect
 	streaming bool
+	blockers  *queue.Blockers
 	printed   int
 }
 
 func newCollector(se *scanEnv, step quarantineStep) *collector {
 	out := &errWriter{w: se.stdout}
-	return &collector{se: se, step: step, out: out, jl: newJSONLines(out), sum: newSummary()}
+	return &collector{se: se, step: step, out: out, jl: newJSONLines(out), sum: newSummary(),
+		blockers: queue.NewBlockers(oldestKept, queue.DefaultBlockerAge, se.now)}
 }
 
 // add takes one scanned item.
@@ -131,6 +133,14 @@ func (c *collector) add(ctx context.Context, d scanDone) error {
 		c.skip(newSkipped(queue.SkipFor(d.item.Path, d.item.Folder, d.err)))
 		return nil
 	}
+	s := c.build(d)
+	c.blockers.Add(d.item)
+	c.count(s, c.flagged(s))
+	return c.consider(ctx, s)
+}
+
+// build makes the record of one scanned item.
+func (c *collector) build(d scanDone) *suspect {
 	se := c.se
 	s := &suspect{seq: d.seq, root: d.root, Item: d.item, Report: d.rep}
 	for _, f := range d.item.Findings {
@@ -145,19 +155,35 @@ func (c *collector) add(ctx context.Context, d scanDone) error {
 			}
 		}
 	}
+	c.settle(s)
+	return s
+}
+
+// settle orders a record's findings and computes Max and Quarantine.
+func (c *collector) settle(s *suspect) {
 	sort.SliceStable(s.Findings, func(i, j int) bool { return s.Findings[i].Offset < s.Findings[j].Offset })
-	shownFindings := false
+	s.Max = 0
 	for _, f := range s.Findings {
 		if f.Severity > s.Max {
 			s.Max = f.Severity
 		}
-		if f.Severity >= se.opts.minSeverity {
-			shownFindings = true
+	}
+	s.Quarantine = s.Max != 0 && s.Max >= c.se.opts.quarantineAt
+}
+
+// flagged reports whether a record has a finding at or above --min-severity.
+func (c *collector) flagged(s *suspect) bool {
+	for _, f := range s.Findings {
+		if f.Severity >= c.se.opts.minSeverity {
+			return true
 		}
 	}
-	s.Quarantine = s.Max != 0 && s.Max >= se.opts.quarantineAt
-	c.count(s, shownFindings)
-	if !(shownFindings || s.Quarantine || se.opts.all) {
+	return false
+}
+
+// consider prints or holds a record that is to be shown.
+func (c *collector) consider(ctx context.Context, s *suspect) error {
+	if !(c.flagged(s) || s.Quarantine || c.se.opts.all) {
 		return nil
 	}
 	if c.streaming {
@@ -175,6 +201,81 @@ func (c *collector) add(ctx context.Context, d scanDone) error {
 		c.held = nil
 	}
 	return nil
+}
+
+// addBlockers adds the Q-002 finding to the blocker candidates once the
+// walk is over (only then is "the oldest" known). A candidate that was not
+// held (it had no other finding) is scanned again to print it; one already
+// printed in walk order (past sortLimit) is only counted.
+func (c *collector) addBlockers(ctx context.Context) {
+	if !c.se.ruleOn("Q-002") {
+		return
+	}
+	held := map[string]*suspect{}
+	for _, s := range c.held {
+		held[s.Item.Path] = s
+	}
+	for _, it := range c.blockers.Result() {
+		if c.se.folderOn != nil && !c.se.folderOn[it.Folder] {
+			continue
+		}
+		f := queue.BlockerFinding(it, c.se.now)
+		s := held[it.Path]
+		fresh := false
+		if s == nil {
+			rep, err := c.se.scanItem(&it)
+			if err != nil {
+				continue // it vanished since: nothing to report
+			}
+			s = c.build(scanDone{scanJob: scanJob{seq: -1, root: c.rootOf(it.Path), item: it}, rep: rep})
+			fresh = true
+		}
+		wasFlagged, wasSuspect := c.flagged(s), s.Quarantine
+		s.Findings = append(s.Findings, f)
+		c.settle(s)
+		c.recount(s, f, wasFlagged, wasSuspect)
+		if fresh {
+			_ = c.consider(ctx, s)
+		}
+	}
+}
+
+// recount updates the summary after finding f was added to record s.
+func (c *collector) recount(s *suspect, f mime.Finding, wasFlagged, wasSuspect bool) {
+	sum := c.sum
+	fst := sum.folders[s.Item.Folder]
+	if c.flagged(s) && !wasFlagged {
+		sum.flagged++
+		if fst != nil {
+			fst.Flagged++
+		}
+	}
+	if s.Quarantine && !wasSuspect {
+		sum.suspects++
+		if fst != nil {
+			fst.Suspects++
+		}
+	}
+	rs := sum.rules[f.Rule]
+	if rs == nil {
+		r, _ := mime.RuleByID(f.Rule)
+		rs = &ruleStat{Rule: f.Rule, Severity: r.Severity, Title: r.Title}
+		sum.rules[f.Rule] = rs
+	}
+	rs.Findings++
+	rs.Messages++
+}
+
+// rootOf finds the root a path was found under (for output order).
+func (c *collector) rootOf(path string) *scanRoot {
+	for _, r := range c.se.roots {
+		for _, l := range r.layouts {
+			if strings.HasPrefix(path, l.Root) {
+				return r
+			}
+		}
+	}
+	return c.se.roots[0]
 }
 
 func (se *scanEnv) ruleOn(id string) bool { return se.rulesOn == nil || se.rulesOn[id] }
@@ -218,8 +319,8 @@ func (c *collector) count(s *suspect, flagged bool) {
 			rs.Messages++
 		}
 	}
-	if it.Folder == mime.FolderQueue && !it.ModTime.IsZero() {
-		sum.addOldest(oldItem{Path: it.Path, Folder: it.Folder, Size: it.Size, mtime: it.ModTime})
+	if t := queue.ItemTime(*it); it.Folder == mime.FolderQueue && !t.IsZero() {
+		sum.addOldest(oldItem{Path: it.Path, Folder: it.Folder, Size: it.Size, mtime: t})
 	}
 	if it.Reason != "" {
 		addCount(sum.reasons, oneLine(it.Reason), maxReasons)
@@ -304,6 +405,7 @@ func (c *collector) skip(s skipped) {
 
 // finish prints what is held, the skipped files and the summary.
 func (c *collector) finish(ctx context.Context) error {
+	c.addBlockers(ctx)
 	sortSuspects(c.held)
 	for _, s := range c.held {
 		if err := c.emit(ctx, s); err != nil {
@@ -617,7 +719,7 @@ func (c *collector) jsonSummary() *jsonSummary {
 		js.QueueAge.Folders = append(js.QueueAge.Folders, jsonAgesRow{Folder: f.Folder, Total: f.Messages, Counts: f.ages})
 	}
 	for _, o := range sum.oldest {
-		o.MTime = rfc3339(o.mtime)
+		o.Time = rfc3339(o.mtime)
 		o.AgeSeconds = int64(c.se.now.Sub(o.mtime) / time.Second)
 		js.Oldest = append(js.Oldest, o)
 	}
