@@ -176,6 +176,7 @@ func checkEncodedWords(p *part, f *field, k hdrKind) {
 	v := f.value
 	strict := k&(kUnstructured|kAddress) != 0
 	var quota fieldQuota
+	printfDone := k&(kSubject|kAddress) == 0
 	for i := 0; i+1 < len(v) && quota < perFieldFindings; {
 		j := bytes.Index(v[i:], []byte("=?"))
 		if j < 0 {
@@ -197,7 +198,9 @@ func checkEncodedWords(p *part, f *field, k hdrKind) {
 				reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))
 			}
 		} else if strict && ewBoundary(v, s) {
-			checkEncodedWord(p, f, w, &quota)
+			if checkEncodedWord(p, f, w, &quota) && !printfDone {
+				printfDone = checkDecodedPrintf(p, f, w)
+			}
 		}
 		i = next
 	}
@@ -212,15 +215,16 @@ func ewCharsetName(cs []byte) []byte {
 }
 
 // checkEncodedWord reports the first ENC-005 problem of one word, or runs
-// the ENC-007 check on its decoded payload.
-func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) {
+// the ENC-007 check on its decoded payload. It reports whether the word is
+// well formed (and so safe to decode).
+func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) (valid bool) {
 	if !w.structured {
 		// "=?name?" followed by nothing usable: only a known charset makes it
 		// an attempt rather than text that happens to hold "=?".
 		if len(w.charset) > 0 && w.start+2+len(w.charset) < len(f.value) && f.value[w.start+2+len(w.charset)] == '?' && ewKnownCharset(ewCharsetName(w.charset)) && quota.take() {
 			reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s has no encoding or payload", f.name))
 		}
-		return
+		return false
 	}
 	problem := ""
 	cs := ewCharsetName(w.charset)
@@ -244,14 +248,34 @@ func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) {
 	}
 	if problem != "" {
 		if !quota.take() {
-			return
+			return false
 		}
 		reportValue(p, f, "ENC-005", w.start, fmt.Sprintf("encoded word in %s %s", f.name, problem))
-		return
+		return false
 	}
 	if ewFoldIn(ewDBCSCharsets, cs) {
 		checkEWDBCS(p, f, w, cs, quota)
 	}
+	return true
+}
+
+// checkDecodedPrintf reports HDR-001 for a printf directive hidden in a
+// well-formed encoded word ("=?utf-8?B?JXMlcyVzJW4=?=" is "%s%s%s%n"):
+// clients and servers decode Subject and display names before they log or
+// format them. It reports whether it made a finding.
+func checkDecodedPrintf(p *part, f *field, w ewWord) bool {
+	var buf [128]byte
+	dec := ewDecode(buf[:0], w.encoding[0]|0x20, w.payload)
+	for i := 0; i < len(dec); i++ {
+		if dec[i] != '%' {
+			continue
+		}
+		if n := printfDirective(dec[i:]); n > 0 {
+			reportValue(p, f, "HDR-001", w.start, fmt.Sprintf("printf directive %q in an encoded word of %s", string(dec[i:i+n]), f.name))
+			return true
+		}
+	}
+	return false
 }
 
 // ewPayloadError validates a B or Q payload without decoding it.
@@ -297,9 +321,13 @@ func ewDecode(dst []byte, enc byte, payload []byte) []byte {
 	if enc == 'b' {
 		p := bytes.TrimRight(payload, "=")
 		n := base64.RawStdEncoding.DecodedLen(len(p))
-		out := append(dst, make([]byte, n)...)
-		m, _ := base64.RawStdEncoding.Decode(out[len(dst):], p)
-		return out[:len(dst)+m]
+		if cap(dst)-len(dst) < n {
+			grown := make([]byte, len(dst), len(dst)+n)
+			copy(grown, dst)
+			dst = grown
+		}
+		m, _ := base64.RawStdEncoding.Decode(dst[len(dst):len(dst)+n], p)
+		return dst[:len(dst)+m]
 	}
 	for k := 0; k < len(payload); k++ {
 		c := payload[k]

@@ -1,0 +1,57 @@
+package mime
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestContentTypeRules(t *testing.T) {
+	runHdrCases(t, []hdrCase{
+		{name: "kb293288 continuation", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain;\n\tcharset = \"\"", at: `charset = ""`},
+		{name: "blank quoted", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; CHARSET= \" \"", at: "CHARSET"},
+		{name: "unquoted empty", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=", at: "charset="},
+		{name: "empty before next", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=; format=flowed", at: "charset="},
+		{name: "fine", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain; charset=\"us-ascii\""},
+		{name: "spaces around equals", rule: "CT-001", raw: "From: a@b\nContent-Type: text/plain;\n\tcharset = \"iso-8859-1\""},
+		{name: "empty charset is not CT-003", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=\"\""},
+
+		{name: "control", rule: "CT-002", raw: "From: a@b\nContent-Type: text/pl\x01ain", at: "\x01ain"},
+		{name: "nul", rule: "CT-002", raw: "From: a@b\nContent-Type: text/plain; name=\"a\x00b\"", at: "\x00b"},
+		{name: "8-bit", rule: "CT-002", raw: "From: a@b\nContent-Type: text/plain; name=\"caf\xe9.txt\"", at: "\xe9.txt"},
+		{name: "clean folded", rule: "CT-002", raw: "From: a@b\nContent-Type: multipart/mixed;\n\tboundary=\"--=_a(b)\""},
+		{name: "other header", rule: "CT-002", raw: "From: a@b\nContent-Description: caf\xe9"},
+
+		{name: "no value", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=", at: "name="},
+		{name: "unterminated", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=\"abc", at: `"abc`},
+		{name: "double semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain;; charset=us-ascii", at: ";;"},
+		{name: "semicolons with space", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; ; charset=us-ascii", at: "; ;"},
+		{name: "space in name", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; char set=us-ascii", at: "char set"},
+		{name: "duplicate", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=a; Charset=b", at: "Charset=b"},
+		{name: "duplicate boundary", rule: "CT-003", raw: "From: a@b\nContent-Type: multipart/mixed; boundary=\"a\";\n boundary=\"b\"", at: "boundary=\"b"},
+		{name: "no equals", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; format", at: "format"},
+		{name: "too many", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; a=1; b=2; c=3; d=4", at: "d=4",
+			opts: func(o *Options) { o.Limits.Params = 3 }},
+		{name: "disposition no value", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment; filename=", at: "filename="},
+		{name: "quoted semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name=\"a;b\"; charset=x"},
+		{name: "rfc2231", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment;\n filename*0*=utf-8''a%20b;\n filename*1*=c;\n filename=\"ab c\""},
+		{name: "trailing semicolon", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=us-ascii;"},
+		{name: "comments", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain (plain text); charset=us-ascii (ascii)"},
+		{name: "kb183633 is CT-004 only", rule: "CT-003", raw: "From: a@b\nContent-Disposition: attachment; filename=(JPEG-IM.BMP"},
+		{name: "at limit", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; a=1; b=2; c=3",
+			opts: func(o *Options) { o.Limits.Params = 3 }},
+
+		{name: "kb183633", rule: "CT-004", raw: "From: a@b\nContent-Disposition: attachment; filename=(JPEG-IM.BMP", at: "(JPEG"},
+		{name: "content-type", rule: "CT-004", raw: "From: a@b\nContent-Type: text/plain; name=\"a\" (oops", at: "(oops"},
+		{name: "stray close", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 )", at: ")"},
+		{name: "nested unclosed", rule: "CT-004", raw: "From: a@b\nContent-Transfer-Encoding: base64 (a (b)", at: "(a (b"},
+		{name: "balanced", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 (Produced by Microsoft MimeOLE V6.00)"},
+		{name: "paren in quotes", rule: "CT-004", raw: "From: a@b\nContent-Type: text/plain; name=\"(a.txt\""},
+		{name: "escaped paren", rule: "CT-004", raw: "From: a@b\nMIME-Version: 1.0 (a \\( b)"},
+		{name: "unstructured", rule: "CT-004", raw: "From: a@b\nSubject: (oops"},
+
+		{name: "long content-type", rule: "CT-005", raw: "From: a@b\nContent-Type: text/plain; name=\"" + strings.Repeat("a", 1100) + "\"", at: "Content-Type"},
+		{name: "long content-id", rule: "CT-005", raw: "From: a@b\nContent-ID: <" + strings.Repeat("a", 1100) + "@x>", at: "Content-ID"},
+		{name: "under", rule: "CT-005", raw: "From: a@b\nContent-Type: text/plain; name=\"" + strings.Repeat("a", 900) + "\""},
+		{name: "subject", rule: "CT-005", raw: "From: a@b\nSubject: " + strings.Repeat("a", 1100)},
+	})
+}
