@@ -3,6 +3,7 @@ package mime
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // Hard caps of the scanner core, beyond the user-visible Limits.
@@ -517,7 +518,7 @@ func (s *scanner) fillPart(e *entity) {
 		}
 	}
 	rp.ContentType = displayText([]byte(rp.ContentType), 256)
-	rp.Charset = displayText([]byte(p.params["charset"]), 256)
+	rp.Charset = displayText([]byte(strings.ToLower(strings.TrimSpace(p.params["charset"]))), 256)
 	rp.Encoding = displayText([]byte(p.encoding), 256)
 	rp.Boundary = displayText([]byte(p.params["boundary"]), 256)
 	filename := ""

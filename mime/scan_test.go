@@ -1,0 +1,339 @@
+package mime
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func scanString(t *testing.T, s string, opts Options) *Report {
+	t.Helper()
+	rep, err := Scan(strings.NewReader(s), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestLineReader checks the line splitting on window boundaries: CRLF split
+// across two reads, a CR at the end of a full window, lines longer than the
+// window, and input without a final line ending.
+func TestLineReader(t *testing.T) {
+	type piece struct{ data, eol string }
+	split := func(in string, size int, r func(io.Reader) io.Reader) []piece {
+		lr := &lineReader{r: r(strings.NewReader(in)), h: sha256.New(), buf: make([]byte, size)}
+		var out []piece
+		for {
+			d, e, ok := lr.next()
+			if !ok {
+				break
+			}
+			out = append(out, piece{string(d), string(e)})
+		}
+		return out
+	}
+	same := func(r io.Reader) io.Reader { return r }
+	for _, tc := range []struct {
+		name string
+		in   string
+		size int
+		want []piece
+	}{
+		{"crlf lf cr", "a\r\nb\nc\rd", 64, []piece{{"a", "\r\n"}, {"b", "\n"}, {"c", "\r"}, {"d", ""}}},
+		{"empty lines", "\r\n\n\r\r\n", 64, []piece{{"", "\r\n"}, {"", "\n"}, {"", "\r"}, {"", "\r\n"}}},
+		// A full window ending in CR hands over what precedes the CR and
+		// keeps the CR until the next byte says CRLF or bare CR.
+		{"cr at window end then lf", "abc\r\nd\r\n", 4, []piece{{"abc", ""}, {"", "\r\n"}, {"d", "\r\n"}}},
+		{"cr at window end then text", "abc\rdef\n", 4, []piece{{"abc", ""}, {"", "\r"}, {"def", "\n"}}},
+		{"long line in pieces", "abcdefghij\r\n", 4, []piece{{"abcd", ""}, {"efgh", ""}, {"ij", "\r\n"}}},
+		{"long line cr split", "abcdefg\r\nx", 4, []piece{{"abcd", ""}, {"efg", ""}, {"", "\r\n"}, {"x", ""}}},
+		{"crlf split across reads", "x\nab\r\ncd", 5, []piece{{"x", "\n"}, {"ab", "\r\n"}, {"cd", ""}}},
+		{"final cr", "a\r", 64, []piece{{"a", "\r"}}},
+		{"empty", "", 64, nil},
+	} {
+		for _, mode := range []struct {
+			name string
+			r    func(io.Reader) io.Reader
+		}{{"whole", same}, {"onebyte", iotest.OneByteReader}, {"half", iotest.HalfReader}} {
+			got := split(tc.in, tc.size, mode.r)
+			// Pieces may be cut differently by small reads; the joined lines
+			// and their endings must not change.
+			if mode.name == "whole" && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+			}
+			var a, b strings.Builder
+			for _, p := range got {
+				a.WriteString(p.data + "|" + p.eol)
+			}
+			for _, p := range tc.want {
+				b.WriteString(p.data + "|" + p.eol)
+			}
+			if strings.ReplaceAll(a.String(), "|", "") != tc.in {
+				t.Errorf("%s/%s: pieces do not join to the input: %q", tc.name, mode.name, got)
+			}
+		}
+	}
+}
+
+func TestScanReadError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	_, err := Scan(io.MultiReader(strings.NewReader("From: a@b\r\n"), iotest.ErrReader(boom)), Options{})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "offset 11") {
+		t.Fatalf("err = %v, want the reader's error wrapped with the offset", err)
+	}
+}
+
+func TestScanEmpty(t *testing.T) {
+	rep := scanString(t, "", Options{})
+	sum := sha256.Sum256(nil)
+	if rep.Size != 0 || rep.Lines != 0 || rep.SHA256 != hex.EncodeToString(sum[:]) || len(rep.Parts) != 1 {
+		t.Errorf("empty: %+v", rep)
+	}
+	if f := mustHave(t, rep, "STR-009"); f.Offset != 0 || f.Line != 1 {
+		t.Errorf("STR-009 %s", f)
+	}
+}
+
+// TestScanTree checks the MIME tree: paths, depths, offsets, decoded fields.
+func TestScanTree(t *testing.T) {
+	msg := "From: a@example.com\r\nTo: b@example.com\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed;\r\n boundary=\"outer\"\r\n\r\n" + // body at 100
+		"preamble\r\n" +
+		"--outer\r\n" + // 110
+		"Content-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\n" +
+		"caf=E9\r\n" +
+		"--outer\r\n" +
+		"Content-Type: application/octet-stream; name*=utf-8''r%C3%A9sum%C3%A9.pdf\r\n" +
+		"Content-Disposition: attachment; filename=\"=?utf-8?q?r=C3=A9sum=C3=A9.pdf?=\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" +
+		"QUJD\r\n" +
+		"--outer\r\n" +
+		"Content-Type: message/rfc822\r\n\r\n" +
+		"From: inner@example.com\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n" +
+		"--inner\r\n\r\nplain\r\n--inner--\r\n" +
+		"--outer--\r\n" +
+		"epilogue\r\n"
+	rep := scanString(t, msg, Options{})
+	type row struct {
+		path   string
+		depth  int
+		ctype  string
+		extra  string
+		hdr    string // text at the header offset
+		body   string // text at the body offset
+		bodyLn int
+	}
+	want := []row{
+		{"1", 0, "multipart/mixed", "outer", "From:", "preamble", 0},
+		{"1.1", 1, "text/plain", "iso-8859-1 quoted-printable", "Content-Type: text/plain", "caf=E9", 0},
+		{"1.2", 1, "application/octet-stream", "attachment résumé.pdf base64", "Content-Type: application", "QUJD", 0},
+		{"1.3", 1, "message/rfc822", "", "Content-Type: message", "From: inner", 0},
+		{"1.3.1", 2, "multipart/alternative", "inner", "From: inner", "--inner", 0},
+		{"1.3.1.1", 3, "text/plain", "", "\r\nplain", "plain", 0},
+	}
+	if len(rep.Parts) != len(want) {
+		t.Fatalf("%d parts, want %d: %+v", len(rep.Parts), len(want), rep.Parts)
+	}
+	for i, w := range want {
+		p := rep.Parts[i]
+		extra := strings.TrimSpace(strings.Join([]string{p.Boundary, p.Charset, p.Disposition, p.Filename, p.Encoding}, " "))
+		extra = strings.Join(strings.Fields(extra), " ")
+		if p.Path != w.path || p.Depth != w.depth || p.ContentType != w.ctype || extra != w.extra {
+			t.Errorf("part %d = %s %d %s %q, want %s %d %s %q", i, p.Path, p.Depth, p.ContentType, extra, w.path, w.depth, w.ctype, w.extra)
+		}
+		if !strings.HasPrefix(msg[p.HeaderOffset:], w.hdr) || !strings.HasPrefix(msg[p.BodyOffset:], w.body) {
+			t.Errorf("part %s: header at %q, body at %q", p.Path, msg[p.HeaderOffset:min(int(p.HeaderOffset)+20, len(msg))], msg[p.BodyOffset:min(int(p.BodyOffset)+20, len(msg))])
+		}
+	}
+	// The body of a part ends before the CRLF that precedes the delimiter.
+	if p := rep.Parts[1]; msg[p.BodyOffset:p.EndOffset] != "caf=E9" {
+		t.Errorf("part 1.1 body %q", msg[p.BodyOffset:p.EndOffset])
+	}
+	if p := rep.Parts[0]; p.EndOffset != int64(len(msg)) {
+		t.Errorf("message ends at %d, want %d", p.EndOffset, len(msg))
+	}
+	for _, f := range rep.Findings {
+		switch f.Rule {
+		case "MP-001", "MP-002", "MP-010", "STR-001", "STR-002", "HDR-003":
+			t.Errorf("well-formed message: %s", f)
+		}
+	}
+}
+
+func TestScanSummary(t *testing.T) {
+	msg := "Received: from x\r\n" +
+		"From: =?iso-8859-1?q?Andr=E9?= <Andre@Example.COM>\r\n" +
+		"Sender: list@example.org\r\n" +
+		"To: a@example.com, \"Doe, J\" <j@example.com>,\r\n undisclosed:;\r\n" +
+		"Cc: c@example.com\r\nBcc: d@example.com, e@example.com\r\n" +
+		"Subject: =?utf-8?b?w6l0w6k=?= report\r\n" +
+		"Message-ID: <id@example.com>\r\nDate: Mon, 2 Jan 2006 15:04:05 -0700\r\n\r\nbody\r\n"
+	rep := scanString(t, msg, Options{KeepFields: true})
+	want := Headers{From: "André <Andre@Example.COM>", Sender: "list@example.org", To: 2, Cc: 1, Bcc: 2,
+		Subject: "été report", MessageID: "<id@example.com>", Date: "Mon, 2 Jan 2006 15:04:05 -0700", FromDomain: "example.com"}
+	if rep.Headers != want {
+		t.Errorf("headers\n got %+v\nwant %+v", rep.Headers, want)
+	}
+	if len(rep.Fields) != 9 || rep.Fields[3].Name != "To" || rep.Fields[3].Offset != int64(strings.Index(msg, "To:")) || rep.Fields[3].Line != 4 {
+		t.Errorf("fields %+v", rep.Fields)
+	}
+	// Undecodable words fall back to the escaped raw text.
+	rep = scanString(t, "From: x@y\r\nSubject: =?x-unknown?q?abc?= \x01\r\n\r\n", Options{})
+	if rep.Headers.Subject != `=?x-unknown?q?abc?= \x01` {
+		t.Errorf("subject %q", rep.Headers.Subject)
+	}
+}
+
+func TestScanEnvelope(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		folder Folder
+		msg    string
+		want   *Envelope
+	}{
+		{"pickup", FolderPickup, "x-sender: a@example.com\r\nx-receiver: b@example.com\r\nX-Receiver: <c@example.com>\r\nFrom: a@example.com\r\n\r\n",
+			&Envelope{Format: "pickup", Sender: "a@example.com", Recipients: []string{"b@example.com", "c@example.com"}}},
+		{"replay params", FolderReplay, "X-Sender: <bob@example.com> BODY=7bit RET=HDRS ENVID=abc\r\nX-Receiver: <a@b.example> NOTIFY=NEVER ORcpt=rfc822;a@b.example\r\nFrom: bob@example.com\r\n\r\n",
+			&Envelope{Format: "replay", Sender: "bob@example.com", Recipients: []string{"a@b.example"},
+				Params: map[string]string{"": "BODY=7bit RET=HDRS ENVID=abc", "a@b.example": "NOTIFY=NEVER ORcpt=rfc822;a@b.example"}}},
+		{"generic lower-case top lines", FolderGeneric, "x-sender: a@example.com\r\nx-receiver: b@example.com\r\n\r\n",
+			&Envelope{Format: "pickup", Sender: "a@example.com", Recipients: []string{"b@example.com"}}},
+		{"generic X-Sender header is not an envelope", FolderGeneric, "From: a@example.com\r\nX-Sender: a@example.com\r\n\r\n", nil},
+		{"drop", FolderDrop, "Received: x\r\nX-Sender: a@example.com\r\nX-Receiver: b@example.com\r\n\r\n",
+			&Envelope{Format: "replay", Sender: "a@example.com", Recipients: []string{"b@example.com"}}},
+	} {
+		rep := scanString(t, tc.msg, Options{Folder: tc.folder})
+		if !reflect.DeepEqual(rep.Envelope, tc.want) {
+			t.Errorf("%s: envelope %+v, want %+v", tc.name, rep.Envelope, tc.want)
+		}
+	}
+}
+
+// TestScanSeverityEscalation checks the evidence-dependent severities.
+func TestScanSeverityEscalation(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		rule string
+		sev  Severity
+	}{
+		{"Subject: " + strings.Repeat("s", 2100) + "\r\n\r\n", "STR-004", Crash},
+		{"Subject: " + strings.Repeat("s", 1500) + "\r\n\r\n", "STR-004", High},
+		{"From: a\r\n\r\n" + strings.Repeat("b", 3000) + "\r\n", "STR-004", High},
+		{"Content-Type: multipart/mixed; boundary=" + strings.Repeat("b", 2100) + "\r\n\r\n", "MP-003", Crash},
+		{"Content-Type: multipart/mixed; boundary=" + strings.Repeat("b", 100) + "\r\n\r\n", "MP-003", High},
+	} {
+		if f := mustHave(t, scanString(t, tc.msg, Options{}), tc.rule); f.Severity != tc.sev {
+			t.Errorf("%s for %.40q: severity %s, want %s", tc.rule, tc.msg, f.Severity, tc.sev)
+		}
+	}
+}
+
+// TestScanOptions: disabled rules, changed limits and folder applicability.
+func TestScanOptions(t *testing.T) {
+	msg := "From: a@example.com\nSubject: x\nSubject: y\n\n.\n" + strings.Repeat("z", 50) + "\n"
+	rep := scanString(t, msg, Options{})
+	if !rep.Has("STR-002") || !rep.Has("HDR-006") || rep.Has("STR-003") || rep.Has("STR-004") {
+		t.Errorf("defaults: %s", findingList(rep.Findings))
+	}
+	lim := DefaultLimits()
+	if err := lim.Set("line-length", 40); err != nil {
+		t.Fatal(err)
+	}
+	rep = scanString(t, msg, Options{Folder: FolderPickup, Disabled: map[string]bool{"STR-002": true}, Limits: lim})
+	if rep.Has("STR-002") || !rep.Has("STR-003") || !rep.Has("STR-004") {
+		t.Errorf("options: %s", findingList(rep.Findings))
+	}
+	lim = DefaultLimits()
+	lim.FindingsPerRule = 1
+	rep = scanString(t, "From: a@b\r\n\r\n"+strings.Repeat(strings.Repeat("l", 1000)+"\r\n", 5), Options{Limits: lim})
+	if n := len(rep.Findings); n != 1 || rep.FindingsOmitted != 4 {
+		t.Errorf("per-rule cap: %d findings, %d omitted", n, rep.FindingsOmitted)
+	}
+}
+
+// TestScanLineNumbers: a bare CR ends a line for numbering too.
+func TestScanLineNumbers(t *testing.T) {
+	msg := "From: a@b\rTo: c@d\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
+	rep := scanString(t, msg, Options{})
+	f := mustHave(t, rep, "STR-004")
+	if f.Line != 4 || f.Offset != int64(strings.Index(msg, "xxx")) {
+		t.Errorf("STR-004 %s, want line 4", f)
+	}
+	if rep.Lines != 4 {
+		t.Errorf("%d lines, want 4", rep.Lines)
+	}
+	var cr, lf int
+	for _, f := range rep.Findings {
+		if f.Rule == "STR-002" {
+			switch {
+			case strings.Contains(f.Message, "bare CR"):
+				cr++
+				if f.Offset != 9 || f.Line != 1 {
+					t.Errorf("bare CR %s", f)
+				}
+			case strings.Contains(f.Message, "bare LF"):
+				lf++
+				if f.Offset != 17 || f.Line != 2 || !strings.Contains(f.Message, "mixed") {
+					t.Errorf("bare LF %s", f)
+				}
+			}
+		}
+	}
+	if cr != 1 || lf != 1 {
+		t.Errorf("STR-002: %d bare CR, %d bare LF findings; want one of each", cr, lf)
+	}
+}
+
+// TestScanHeaderEdgeCases covers the STR-001 / HDR-003 decision and the
+// mbox From line.
+func TestScanHeaderEdgeCases(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		want      []string
+		not       []string
+		body      string // text at the message's body offset
+	}{
+		{"mbox From line tolerated", "From a@b Mon Jan 2 2006\r\nFrom: a@b\r\n\r\nbody\r\n", nil, []string{"HDR-003", "STR-001"}, "body"},
+		{"junk then field", "From: a@b\r\njunk\r\nTo: c@d\r\n\r\nbody\r\n", []string{"HDR-003"}, []string{"STR-001"}, "body"},
+		{"junk then blank", "From: a@b\r\njunk\r\n\r\nbody\r\n", []string{"HDR-003"}, []string{"STR-001"}, "body"},
+		{"two body lines", "From: a@b\r\nHello\r\nthere\r\n", []string{"STR-001"}, []string{"HDR-003"}, "Hello"},
+		{"body then continuation", "From: a@b\r\nHello\r\n  indented\r\n", []string{"STR-001"}, nil, "Hello"},
+		{"body at eof", "From: a@b\r\nHello\r\n", []string{"STR-001"}, []string{"STR-009"}, "Hello"},
+		{"headers only", "From: a@b\r\nTo: c@d\r\n", []string{"STR-009"}, []string{"STR-001"}, ""},
+		{"multipart without separator", "Content-Type: multipart/mixed; boundary=b\r\npreamble\r\n--b\r\n\r\nx\r\n--b--\r\n", []string{"STR-001"}, []string{"MP-001", "MP-002"}, "preamble"},
+		{"odd name is a field", "From: a@b\r\nX-\x00: v\r\n\r\n", []string{"HDR-003"}, []string{"STR-001"}, ""},
+	} {
+		rep := scanString(t, tc.msg, Options{})
+		for _, r := range tc.want {
+			if !rep.Has(r) {
+				t.Errorf("%s: no %s:\n%s", tc.name, r, findingList(rep.Findings))
+			}
+		}
+		for _, r := range tc.not {
+			if rep.Has(r) {
+				t.Errorf("%s: unexpected %s:\n%s", tc.name, r, findingList(rep.Findings))
+			}
+		}
+		if got := tc.msg[rep.Parts[0].BodyOffset:]; !strings.HasPrefix(got, tc.body) {
+			t.Errorf("%s: body starts at %q, want %q", tc.name, got, tc.body)
+		}
+	}
+}
+
+// TestScanDeterministic: the same input gives the same report, however
+// the reader cuts it.
+func TestScanDeterministic(t *testing.T) {
+	data := bytes.Repeat([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\nx\r\n--b\r\n"), 50)
+	checkScan(t, "repeat", data, Options{KeepFields: true})
+	a, _ := Scan(iotest.HalfReader(bytes.NewReader(data)), Options{})
+	b, _ := Scan(bytes.NewReader(data), Options{})
+	if !reflect.DeepEqual(a, b) {
+		t.Error("half reader gives another report")
+	}
+}
