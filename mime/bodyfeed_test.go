@@ -145,3 +145,15 @@ func cutsFromBytes(seed []byte, n int) []int {
 	}
 	return cuts
 }
+
+// bodyLineAt numbers lines the way feedBody does, starting at 1: CRLF, LF
+// and a bare CR each end a line.
+func bodyLineAt(body []byte, off int64) int {
+	line := 1
+	for i := int64(0); i < off && i < int64(len(body)); i++ {
+		if body[i] == '\n' || (body[i] == '\r' && (i+1 >= int64(len(body)) || body[i+1] != '\n')) {
+			line++
+		}
+	}
+	return line
+}
