@@ -231,6 +231,8 @@ func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) (valid boo
 	switch {
 	case w.end < 0 && w.whiteSpaceIn:
 		problem = "is not closed by ?= before white space"
+	case w.end < 0 && f.truncated:
+		return false // it may close in the bytes not kept
 	case w.end < 0:
 		problem = "has no closing ?="
 	case w.end-w.start > 75:

@@ -155,7 +155,9 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 		case '(':
 			end := hdrCommentEnd(v, i)
 			if end < 0 {
-				unbal(i, "comment opened and never closed")
+				if !f.truncated { // it may close in the bytes not kept
+					unbal(i, "comment opened and never closed")
+				}
 				i = len(v)
 				continue
 			}
@@ -172,7 +174,9 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 		case '"':
 			end := hdrQuoteEnd(v, i)
 			if end < 0 {
-				unbal(i, "quoted string never closed")
+				if !f.truncated {
+					unbal(i, "quoted string never closed")
+				}
 				s.mark(i, len(v))
 				i = len(v)
 				continue
@@ -256,7 +260,7 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 		s.mark(i, i+1)
 		semiRun = -1
 	}
-	if angleStart >= 0 {
+	if angleStart >= 0 && !f.truncated {
 		unbal(angleStart, "'<' never closed")
 	}
 	s.finish()

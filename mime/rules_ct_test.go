@@ -55,3 +55,27 @@ func TestContentTypeRules(t *testing.T) {
 		{name: "subject", rule: "CT-005", raw: "From: a@b\nSubject: " + strings.Repeat("a", 1100)},
 	})
 }
+
+// TestTruncatedField: a value cut at Limits.HeaderBytesKept is not said to
+// leave quotes, comments or encoded words open, since the rest may close them.
+func TestTruncatedField(t *testing.T) {
+	for _, tc := range []struct{ name, value, rule string }{
+		{"Content-Type", ` text/plain; name="abc`, "CT-003"},
+		{"Content-Disposition", ` attachment; x=1 (abc`, "CT-004"},
+		{"To", ` "abc <a@b`, "ADDR-001"},
+		{"Subject", ` =?utf-8?Q?abc`, "ENC-005"},
+	} {
+		for _, truncated := range []bool{false, true} {
+			p := hdrTestPart(Options{})
+			f := field{name: []byte(tc.name), value: []byte(tc.value), offset: 0, valueOffset: int64(len(tc.name) + 1), line: 1,
+				truncated: truncated, length: int64(len(tc.name) + 1 + len(tc.value))}
+			if truncated {
+				f.length += 1 << 20
+			}
+			checkHeaderField(p, &f)
+			if got := hdrHasRule(p.rep.findings, tc.rule); got == truncated {
+				t.Errorf("%s truncated=%v: %s reported %v, findings %v", tc.name, truncated, tc.rule, got, p.rep.findings)
+			}
+		}
+	}
+}
