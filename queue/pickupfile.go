@@ -382,7 +382,7 @@ func Stage(dir, name, tempDir string, write func(w io.Writer) error) (s *Staged,
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(tmp, "."+name+".*.tmp")
+	f, err := os.CreateTemp(tmp, ".tmp-"+name+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("drop %s: create temp file: %w", name, err)
 	}
