@@ -32,10 +32,20 @@ func (f *field) is(name string) bool { return bytes.EqualFold(f.name, []byte(nam
 
 // at returns the file offset and line number of value[i].
 func (f *field) at(i int) (off int64, line int) {
-	if i > len(f.value) {
-		i = len(f.value)
+	i = max(0, min(i, len(f.value)))
+	line = f.line + bytes.Count(f.value[:i], []byte{'\n'})
+	// A bare CR (not followed by LF) also ends a line, as in the core.
+	for j := 0; j < i; j++ {
+		k := bytes.IndexByte(f.value[j:i], '\r')
+		if k < 0 {
+			break
+		}
+		j += k
+		if j+1 >= len(f.value) || f.value[j+1] != '\n' {
+			line++
+		}
 	}
-	return f.valueOffset + int64(i), f.line + bytes.Count(f.value[:i], []byte{'\n'})
+	return f.valueOffset + int64(i), line
 }
 
 // unfolded returns the value with line endings removed and surrounding
