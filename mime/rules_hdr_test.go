@@ -295,6 +295,10 @@ func TestHeaderFixtures(t *testing.T) {
 							opts.Folder = Folder(val)
 						case "offset":
 							want, _ = strconv.ParseInt(val, 10, 64)
+						case "part":
+							if val != "1" {
+								t.Skip("evidence in a nested part: TestRuleFixtures checks it through Scan")
+							}
 						case "at":
 							if strings.HasPrefix(val, `"`) {
 								if val, err = strconv.Unquote(val); err != nil {
