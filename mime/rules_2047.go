@@ -306,7 +306,7 @@ func ewPayloadError(enc byte, payload []byte) (bad bool, why string) {
 				return true, fmt.Sprintf("has a bad Q escape at %d", k)
 			}
 			k += 2
-		case c <= ' ' || c >= 0x7f:
+		case c <= ' ' || c >= 0x7f || c == '?':
 			return true, fmt.Sprintf("has byte 0x%02x in its Q payload", c)
 		}
 	}

@@ -17,6 +17,7 @@ func TestEncodedWordRules(t *testing.T) {
 		{name: "base64 length", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?B?QUJDR?=", at: "=?utf-8"},
 		{name: "bad Q", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?a=ZZ?=", at: "=?utf-8"},
 		{name: "Q cut escape", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?a=E?=", at: "=?utf-8"},
+		{name: "question mark in Q", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?a?b?=", at: "=?utf-8"},
 		{name: "raw 8-bit in Q", rule: "ENC-005", raw: "From: a@b\nSubject: =?utf-8?Q?caf\xc3\xa9?=", at: "=?utf-8"},
 		{name: "too long", rule: "ENC-005", raw: "From: a@b\nSubject: " + long, at: "=?utf-8"},
 		{name: "display name", rule: "ENC-005", raw: "From: =?utf-8?B?#?= <a@b>", at: "=?utf-8"},
