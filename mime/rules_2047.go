@@ -52,8 +52,10 @@ var ewKnownCharsets = func() map[string]bool {
 		"big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5", "cp950", "x-big5",
 	}
 	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
+	for _, list := range [][]string{names, ewUTF7Charsets, ewDBCSCharsets} {
+		for _, n := range list {
+			m[n] = true
+		}
 	}
 	return m
 }()
@@ -61,11 +63,18 @@ var ewKnownCharsets = func() map[string]bool {
 // ewUTF7Charsets are the names of UTF-7, which crashed Exchange (KB 317248).
 var ewUTF7Charsets = []string{"utf-7", "utf7", "x-utf-7", "unicode-1-1-utf-7", "x-unicode-2-0-utf-7", "csunicode11utf7"}
 
-// ewDBCSCharsets are the double-byte charsets ENC-007 validates (with aliases).
+// ewDBCSCharsets are the double-byte charsets ENC-007 validates, with the
+// aliases dbcsCheck (dbcs.go) knows; the list gates the decoding of an
+// encoded word for dbcsCheck, so a name missing here is simply not checked.
 var ewDBCSCharsets = []string{
-	"iso-2022-jp", "csiso2022jp", "iso-2022-jp-2", "shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji",
-	"windows-31j", "cp932", "ms932", "euc-jp", "x-euc-jp", "gb2312", "csgb2312", "gbk", "cp936", "gb18030",
-	"big5", "big5-hkscs", "cp950", "euc-kr", "ks_c_5601-1987", "ks_c_5601-1989", "cp949", "iso-2022-kr",
+	"iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2", "csiso2022jp2", "iso-2022-jp-3", "iso-2022-jp-2004",
+	"cp50220", "cp50221", "cp50222", "iso-2022-kr", "csiso2022kr",
+	"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j", "windows-932", "cp932", "ms932", "x-ms-cp932",
+	"euc-jp", "eucjp", "x-euc-jp", "ujis", "cseucpkdfmtjapanese",
+	"gb2312", "csgb2312", "gb_2312-80", "x-gb2312", "chinese", "euc-cn", "x-euc-cn", "gbk", "x-gbk", "cp936", "ms936", "windows-936", "gb18030",
+	"big5", "x-big5", "csbig5", "cn-big5", "big5-hkscs", "cp950", "windows-950",
+	"euc-kr", "euckr", "cseuckr", "ks_c_5601-1987", "ks_c_5601-1989", "ks_c_5601", "ksc_5601", "ksc5601", "csksc56011987",
+	"cp949", "windows-949", "x-windows-949", "uhc", "korean", "iso-ir-149",
 }
 
 func ewFoldIn(list []string, name []byte) bool {
@@ -107,7 +116,6 @@ type ewWord struct {
 	encoding     []byte
 	payload      []byte
 	structured   bool // "=?charset?encoding?" was found
-	hasEncoding  bool
 	whiteSpaceIn bool // the payload ran into white space before "?="
 	stop         int  // where an unclosed payload stopped (white space or the end)
 }

@@ -52,3 +52,19 @@ func TestEncodedWordDBCS(t *testing.T) {
 		{name: "raw good sjis", rule: "ENC-007", raw: "From: a@b\nSubject: x\x82\xa0\nContent-Type: text/plain; charset=shift_jis"},
 	})
 }
+
+// TestDBCSNamesAgree keeps the gate in front of dbcsCheck in step with the
+// names dbcsCheck validates: a name it knows but the gate lacks would never
+// be checked in encoded words.
+func TestDBCSNamesAgree(t *testing.T) {
+	for _, n := range ewDBCSCharsets {
+		if !ewKnownCharset([]byte(n)) {
+			t.Errorf("%s is not a known charset", n)
+		}
+	}
+	for n := range dbcsCharsets {
+		if !ewFoldIn(ewDBCSCharsets, []byte(n)) {
+			t.Errorf("dbcsCheck validates %s but encoded words in it are not checked", n)
+		}
+	}
+}
