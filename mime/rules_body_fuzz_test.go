@@ -88,6 +88,12 @@ func FuzzDBCS(f *testing.F) {
 		if bad >= 0 && fs[0].Offset != 50+int64(bad) {
 			t.Fatalf("body finding at %d, dbcsCheck at %d", fs[0].Offset-50, bad)
 		}
+		// Never stricter than a real decoder (see dbcs_xtext_test.go).
+		for _, x := range xtextCharsets {
+			if x.charset == charset && bad >= 0 && decodesCleanly(x.enc, data) {
+				t.Fatalf("x/text decodes %q cleanly as %s, dbcsCheck flags %d: %s", data, charset, bad, problem)
+			}
+		}
 		mb := func() *part { return testPart("text/plain", "base64", map[string]string{"charset": charset}) }
 		checkPieces(t, mb, []byte(base64Lines(data)), seed, "ENC-007")
 	})

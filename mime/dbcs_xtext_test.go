@@ -1,0 +1,122 @@
+package mime
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+)
+
+// The hand-written validators are checked against golang.org/x/text's
+// decoders (WHATWG Encoding Standard behaviour) in two directions:
+//   - text encoded by x/text is always well formed for us;
+//   - whenever x/text decodes a byte string without an error (no U+FFFD),
+//     we do not call it broken either: ENC-007 must never flag text a real
+//     decoder reads cleanly.
+// The reverse does not hold and is not tested: x/text also rejects
+// well-formed pairs that no character is assigned to, which ENC-007 (a
+// structure check) accepts on purpose.
+
+var xtextCharsets = []struct {
+	charset string
+	enc     encoding.Encoding
+}{
+	{"shift_jis", japanese.ShiftJIS},
+	{"euc-jp", japanese.EUCJP},
+	{"iso-2022-jp", japanese.ISO2022JP},
+	{"gb18030", simplifiedchinese.GB18030},
+	{"gbk", simplifiedchinese.GBK},
+	{"big5", traditionalchinese.Big5},
+	{"euc-kr", korean.EUCKR},
+}
+
+// randomCJK returns text mixing ASCII, CRLF and characters from the CJK,
+// kana, hangul and full-width blocks.
+func randomCJK(r *rand.Rand, n int) string {
+	ranges := [][2]rune{{0x20, 0x7e}, {0x3041, 0x3096}, {0x30a1, 0x30fa}, {0x4e00, 0x9fa5}, {0xac00, 0xd7a3}, {0xff61, 0xff9f}, {0xff01, 0xff5e}}
+	var b []rune
+	for len(b) < n {
+		if r.Intn(20) == 0 {
+			b = append(b, '\r', '\n')
+			continue
+		}
+		rg := ranges[r.Intn(len(ranges))]
+		b = append(b, rg[0]+rune(r.Intn(int(rg[1]-rg[0]+1))))
+	}
+	return string(b)
+}
+
+// encodeLossy encodes s, dropping the characters the charset cannot hold.
+func encodeLossy(enc encoding.Encoding, s string) []byte {
+	var out []byte
+	e := enc.NewEncoder()
+	for _, r := range s {
+		b, err := e.Bytes([]byte(string(r)))
+		if err == nil {
+			out = append(out, b...)
+		}
+	}
+	// ISO-2022-JP: encode the whole string so escapes are placed right.
+	if enc == japanese.ISO2022JP {
+		var keep []rune
+		for _, r := range s {
+			if _, err := enc.NewEncoder().Bytes([]byte(string(r))); err == nil {
+				keep = append(keep, r)
+			}
+		}
+		out, _ = enc.NewEncoder().Bytes([]byte(string(keep)))
+	}
+	return out
+}
+
+// decodesCleanly reports whether x/text decodes b without a replacement.
+func decodesCleanly(enc encoding.Encoding, b []byte) bool {
+	out, err := enc.NewDecoder().Bytes(b)
+	return err == nil && utf8.Valid(out) && !bytes.ContainsRune(out, utf8.RuneError)
+}
+
+func TestDBCSAgainstXText(t *testing.T) {
+	r := rand.New(rand.NewSource(42))
+	for _, cs := range xtextCharsets {
+		clean, flagged := 0, 0
+		for n := 0; n < 400; n++ {
+			text := encodeLossy(cs.enc, randomCJK(r, 1+r.Intn(60)))
+			if bad, p := dbcsCheck(cs.charset, text); bad >= 0 {
+				t.Fatalf("%s: x/text output %q flagged at %d: %s", cs.charset, text, bad, p)
+			}
+			// Mutations: cut, drop a byte, insert a random byte.
+			for m := 0; m < 6 && len(text) > 0; m++ {
+				b := append([]byte(nil), text...)
+				i := r.Intn(len(b))
+				switch m % 3 {
+				case 0:
+					b = b[:i]
+				case 1:
+					b = append(b[:i], b[i+1:]...)
+				case 2:
+					b = append(b[:i], append([]byte{byte(r.Intn(256))}, b[i:]...)...)
+				}
+				bad, p := dbcsCheck(cs.charset, b)
+				if bad >= 0 {
+					flagged++
+				}
+				if decodesCleanly(cs.enc, b) {
+					clean++
+					if bad >= 0 {
+						t.Fatalf("%s: %q decodes cleanly with x/text but is flagged at %d: %s", cs.charset, b, bad, p)
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d mutations decode cleanly, %d flagged", cs.charset, clean, flagged)
+		if clean == 0 || flagged == 0 {
+			t.Errorf("%s: the mutations exercised nothing (clean %d, flagged %d)", cs.charset, clean, flagged)
+		}
+	}
+}
