@@ -27,18 +27,16 @@ func (e *evidence) bytes() []byte { return e.b[:e.n] }
 // ---- ENC-001 base64 ----
 
 // base64Checker validates a base64 body (RFC 2045 6.8): only the alphabet,
-// '=' and white space; '=' only as the padding of the final quantum; and a
-// count of alphabet characters that can decode (not 1 more than a multiple
-// of 4). Python reports the same as InvalidBase64Characters, Padding and
+// '=' and white space; no data after '=' padding; and a count of alphabet
+// characters that can decode (not 1 more than a multiple of 4). Python reports the same as InvalidBase64Characters, Padding and
 // Length defects.
 type base64Checker struct {
 	p *part
 	// n counts alphabet characters since the last padding group, so that
 	// concatenated encodings ("QQ==QUFB") are judged per segment.
 	n int
-	// padding: a group of '=' has started; padNeed more '=' complete it.
+	// padding: a run of '=' has started at padOff.
 	padding bool
-	padNeed int
 	padOff  int64
 	padLine int
 	padEv   evidence
@@ -100,30 +98,12 @@ func (c *base64Checker) write(data []byte, off int64, line int, _ []byte) {
 	}
 }
 
-// pad handles one '=' at off; rest starts with it.
+// pad handles one '=' at off; rest starts with it. A run of '=' is only a
+// defect when more data follows it (padding in the middle); surplus or
+// misplaced '=' at the very end decodes everywhere, and a final quantum
+// that cannot decode is the length check's business.
 func (c *base64Checker) pad(rest []byte, off int64, line int) {
 	if c.padding {
-		if c.padNeed > 0 {
-			c.padNeed--
-			return
-		}
-		if !c.padDone {
-			c.padDone = true
-			c.p.report("ENC-001", off, line, "base64 padding longer than the final quantum needs (Python InvalidBase64PaddingDefect)", rest)
-		}
-		return
-	}
-	switch c.n % 4 {
-	case 2:
-		c.padNeed = 1
-	case 3:
-		c.padNeed = 0
-	default:
-		if !c.padDone {
-			c.padDone = true
-			c.p.report("ENC-001", off, line,
-				fmt.Sprintf("base64 '=' where no padding can stand (after %d characters of a quantum; Python InvalidBase64PaddingDefect)", c.n%4), rest)
-		}
 		return
 	}
 	c.padding, c.padOff, c.padLine = true, off, line
