@@ -196,7 +196,7 @@ func scDecode2231(v string, withCharset bool) string {
 	if err != nil {
 		return v
 	}
-	if s, ok := scDecodeCharset(cs, []byte(raw)); ok {
+	if s, ok := decodeAnyCharset(cs, []byte(raw)); ok {
 		return s
 	}
 	return raw

@@ -183,6 +183,10 @@ func TestScanSummary(t *testing.T) {
 	if len(rep.Fields) != 9 || rep.Fields[3].Name != "To" || rep.Fields[3].Offset != int64(strings.Index(msg, "To:")) || rep.Fields[3].Line != 4 {
 		t.Errorf("fields %+v", rep.Fields)
 	}
+	rep = scanString(t, "From: x@y\r\nSubject: =?ISO-2022-JP?B?GyRCJEskWyRzGyhC?=\r\n\r\n", Options{})
+	if rep.Headers.Subject != "にほん" {
+		t.Errorf("ISO-2022-JP subject %q", rep.Headers.Subject)
+	}
 	// Undecodable words fall back to the escaped raw text.
 	rep = scanString(t, "From: x@y\r\nSubject: =?x-unknown?q?abc?= \x01\r\n\r\n", Options{})
 	if rep.Headers.Subject != `=?x-unknown?q?abc?= \x01` {
@@ -335,5 +339,16 @@ func TestScanDeterministic(t *testing.T) {
 	b, _ := Scan(bytes.NewReader(data), Options{})
 	if !reflect.DeepEqual(a, b) {
 		t.Error("half reader gives another report")
+	}
+}
+
+// TestFieldAt: field.at numbers lines like the core (bare CR ends a line).
+func TestFieldAt(t *testing.T) {
+	f := field{value: []byte(" a\r b\r\n c\r"), line: 5, valueOffset: 10}
+	for _, tc := range []struct{ i, line int }{{0, 5}, {2, 5}, {3, 6}, {6, 6}, {7, 7}, {10, 8}, {99, 8}, {-1, 5}} {
+		off, line := f.at(tc.i)
+		if line != tc.line || off != 10+int64(max(0, min(tc.i, len(f.value)))) {
+			t.Errorf("at(%d) = %d, %d; want line %d", tc.i, off, line, tc.line)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	stdmime "mime"
+
+	"github.com/emersion/go-message/charset"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -42,12 +44,30 @@ var wordDecoder = &stdmime.WordDecoder{
 		if err != nil {
 			return nil, err
 		}
-		s, ok := scDecodeCharset(cs, b)
+		s, ok := decodeAnyCharset(cs, b)
 		if !ok {
-			return nil, fmt.Errorf("unsupported charset %q", cs)
+			return nil, fmt.Errorf("cannot decode charset %q", cs)
 		}
 		return strings.NewReader(s), nil
 	},
+}
+
+// decodeAnyCharset converts text to UTF-8: the common charsets directly,
+// the others through go-message's charset package (x/text: ISO-2022-JP,
+// Shift_JIS, GB2312, ...). ok is false for unknown charsets.
+func decodeAnyCharset(cs string, b []byte) (string, bool) {
+	if s, ok := scDecodeCharset(cs, b); ok {
+		return s, true
+	}
+	r, err := charset.Reader(cs, bytes.NewReader(b))
+	if err != nil {
+		return "", false
+	}
+	out, err := io.ReadAll(io.LimitReader(r, 4<<20))
+	if err != nil {
+		return "", false
+	}
+	return string(out), true
 }
 
 // decodeWords decodes the RFC 2047 words of an unfolded header value for
