@@ -25,7 +25,7 @@ func init() {
 EXIT STATUS
   0  no message at or above --quarantine-at
   1  suspects found: at least one message at or above --quarantine-at
-  2  bad usage or a fatal error (nothing was moved)
+  2  bad usage or a fatal error (the store says what was moved)
   3  the scan finished, but some files could not be read (locked,
      vanished or unreadable: see the "skipped" lines)`,
 		Setup: func(fs *flag.FlagSet, e *env) runFunc {

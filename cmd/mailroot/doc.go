@@ -12,6 +12,7 @@
 //
 //	audit       scan without changing anything (the same as scan --dry-run)
 //	help        show help for mailroot or one command
+//	quarantine  manage the quarantine store: add, list, show, restore, verify, recover
 //	rules       list the crash-pattern rules with severities, thresholds and references
 //	scan        find messages that match crash patterns, and quarantine them
 //	show        print one message in forensic depth
@@ -88,6 +89,86 @@
 //	  0  help was printed
 //	  2  the command is unknown
 //
+// # mailroot quarantine
+//
+//	usage: mailroot quarantine add|list|show|restore|verify|recover [flags] [FILE|ID...]
+//
+//	Quarantine manages the quarantine store: the folder that suspect messages
+//	are moved into by "mailroot scan" (without --dry-run) or by "quarantine add".
+//	Each item is a folder named by its ID holding the original files,
+//	byte-identical under their original names (a BadMail .BAD moves with its
+//	.BDR and .BDP), and item.json, the chain-of-custody record: original paths,
+//	sizes, SHA-256, times, attributes, NTFS stream names, envelope, findings,
+//	who moved it, when, with which mailroot, and its history. journal.jsonl
+//	records the intent and completion of every move, so that an interrupted
+//	move (a crash, a kill, a power cut) is finished or undone the next time
+//	mailroot opens the store: every file then exists exactly once, complete,
+//	either where it was or in the store.
+//
+//	IDs are 12 characters, sortable by time; any unique prefix will do, in any
+//	case ("01jq7" for "01jq7x2m9k4t").
+//
+//	Sub-commands:
+//
+//	  add FILE...       quarantine the named files (a .BAD takes its .BDR and
+//	                    .BDP with it); each is scanned first and its findings
+//	                    recorded
+//	  list              one line per item: ID, age, size, state, rules, folder
+//	                    it came from; --state, --rule, --folder filter
+//	  show ID           everything item.json says about an item
+//	  restore ID...     move the original files back to their original paths,
+//	                    after checking their SHA-256; refuses if a file exists
+//	                    there now; --dry-run shows the moves
+//	  verify            rehash every file of every item against item.json and
+//	                    report missing, altered and unexpected files
+//	  recover           finish or undo interrupted moves (also done at the start
+//	                    of every command that opens the store) and remove
+//	                    leftover temporary files
+//
+//	The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
+//	folder in the current folder. "add" defaults to the Quarantine folder
+//	beside the mail folder of each file (inside "vsi 1", on the same volume),
+//	as scan does. The store folder is created owner-only (mode 0700) on Unix; a
+//	store that group or others can write to is refused.
+//
+//	On Windows, files are not moved out of a Queue folder while SMTPSVC runs
+//	(the service holds them and may crash mid-move): stop the SMTP virtual
+//	server first, or use --force.
+//
+//	Examples:
+//
+//	  mailroot quarantine add "D:\Mailroot\vsi 1\Queue\NTFS_1a2b.EML"
+//	  mailroot quarantine list --quarantine "D:\Mailroot\vsi 1\Quarantine" --rule CT-001
+//	  mailroot quarantine show 01jq7 --quarantine "vsi 1/Quarantine"
+//	  mailroot quarantine restore 01jq7 --dry-run --quarantine "vsi 1/Quarantine"
+//	  mailroot quarantine verify --quarantine "vsi 1/Quarantine" --json
+//
+//	EXIT STATUS
+//	  0   success
+//	  1   verify: some file is missing, altered or unexpected
+//	  2   bad usage, or a fatal error (store unreadable, unsafe or missing)
+//	  3   partial: some files could not be quarantined or restored (locked,
+//	      vanished, changed, refused), or recovery left something unresolved
+//	  11  the store is locked by another mailroot process
+//
+//	FLAGS
+//	  --dry-run
+//	    	restore: change nothing; print the moves
+//	  --folder KIND
+//	    	list: only items from folders of KIND (generic, queue, pickup, drop, badmail, exchange-pickup, replay)
+//	  --force
+//	    	add: move files out of a Queue folder even while SMTPSVC runs
+//	  --json
+//	    	print JSON Lines instead of text
+//	  -n
+//	    	short for --dry-run
+//	  --quarantine DIR
+//	    	quarantine store DIR
+//	  --rule RULE
+//	    	list: only items with a finding of RULE
+//	  --state STATE
+//	    	list: only items in STATE (quarantined, restored, repaired, replayed)
+//
 // # mailroot rules
 //
 //	usage: mailroot rules [--json] [RULE...]
@@ -152,7 +233,7 @@
 //	EXIT STATUS
 //	  0  no message at or above --quarantine-at
 //	  1  suspects found: at least one message at or above --quarantine-at
-//	  2  bad usage or a fatal error (nothing was moved)
+//	  2  bad usage or a fatal error (the store says what was moved)
 //	  3  the scan finished, but some files could not be read (locked,
 //	     vanished or unreadable: see the "skipped" lines)
 //
