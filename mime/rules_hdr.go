@@ -294,7 +294,7 @@ func fastDate(b []byte) bool {
 		return false
 	}
 	if i < len(b) && b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z' {
-		if !name("monuewedthufrisatsun") {
+		if !name("montuewedthufrisatsun") {
 			return false
 		}
 		skip()
