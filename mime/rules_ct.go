@@ -180,9 +180,8 @@ func checkParams(p *part, f *field) {
 			}
 		}
 		if k >= len(v) || v[k] != '=' {
-			if k < len(v) && v[k] == '"' {
-				// name "value" without '=': fall through to the next ';'.
-			} else if nameStart != nameEnd {
+			if nameStart != nameEnd { // also name "value" without '='
+
 				bad("CT-003", nameStart, "parameter %q has no '=' in %s", name, f.name)
 			}
 			var un int

@@ -28,6 +28,7 @@ func TestContentTypeRules(t *testing.T) {
 		{name: "space in name", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; char set=us-ascii", at: "char set"},
 		{name: "duplicate", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; charset=a; Charset=b", at: "Charset=b"},
 		{name: "duplicate boundary", rule: "CT-003", raw: "From: a@b\nContent-Type: multipart/mixed; boundary=\"a\";\n boundary=\"b\"", at: "boundary=\"b"},
+		{name: "quoted value without equals", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; name \"a.txt\"", at: "name \""},
 		{name: "no equals", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; format", at: "format"},
 		{name: "too many", rule: "CT-003", raw: "From: a@b\nContent-Type: text/plain; a=1; b=2; c=3; d=4", at: "d=4",
 			opts: func(o *Options) { o.Limits.Params = 3 }},
