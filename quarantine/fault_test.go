@@ -236,4 +236,3 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
-

@@ -18,12 +18,12 @@ const (
 type winErrClass int
 
 const (
-	winOther      winErrClass = iota
-	winBusy                   // another process holds the file: retry briefly, then skip it
-	winTransient              // antivirus or indexer touching the file: retry
-	winCrossDevice            // rename across volumes: copy instead
-	winExists                 // destination exists
-	winNotExist               // file or folder missing
+	winOther       winErrClass = iota
+	winBusy                    // another process holds the file: retry briefly, then skip it
+	winTransient               // antivirus or indexer touching the file: retry
+	winCrossDevice             // rename across volumes: copy instead
+	winExists                  // destination exists
+	winNotExist                // file or folder missing
 )
 
 func classifyWinError(code uint64) winErrClass {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
-	"github.com/mailroot/mailroot/queue"
 	"github.com/mailroot/mailroot/quarantine"
+	"github.com/mailroot/mailroot/queue"
 )
 
 // exitLocked is the status when another mailroot process holds the

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/mailroot/mailroot/mime"
-	"github.com/mailroot/mailroot/queue"
 	"github.com/mailroot/mailroot/quarantine"
+	"github.com/mailroot/mailroot/queue"
 )
 
 // This file is the seam between scan and the quarantine store (issue 4).
