@@ -526,6 +526,9 @@ func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
 	if !hasMessage(it) {
 		return nil, nil
 	}
+	if testHookBeforeOpen != nil {
+		testHookBeforeOpen(it.Path)
+	}
 	f, err := os.Open(it.Path)
 	if err != nil {
 		return nil, err
@@ -541,6 +544,10 @@ func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
 	rep.Parts, rep.Fields = nil, nil
 	return rep, nil
 }
+
+// testHookBeforeOpen, if set, is called before a worker opens an item's
+// file (tests make files vanish or turn unreadable between walk and read).
+var testHookBeforeOpen func(path string)
 
 // hasMessage reports whether an item has a message file to scan.
 func hasMessage(it *queue.Item) bool {

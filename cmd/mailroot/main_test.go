@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 //	treehash DIR    print a line per file and folder: path, mode, size,
 //	                mtime (ns) and SHA-256, to compare before and after
 //
-// and $TESTDATA (this package's testdata folder) and $FIXTURES (the
+// the condition [root] (permission bits do not apply), and $TESTDATA (this package's testdata folder) and $FIXTURES (the
 // repository's fixtures folder).
 func TestScript(t *testing.T) {
 	testdata, _ := filepath.Abs("testdata")
@@ -63,6 +63,13 @@ func TestScript(t *testing.T) {
 			e.Setenv("FIXTURES", fixtures)
 			e.Setenv(statusFileEnv, filepath.Join(e.WorkDir, ".status"))
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root": // permission bits do not stop root
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -289,3 +289,111 @@ func TestScan_memoryFlat(t *testing.T) {
 		t.Errorf("peak heap grew with the file count: %d KiB at 20,000 files, %d KiB at 200,000", small>>10, large>>10)
 	}
 }
+
+// TestScan_unreadableAndVanished makes one file vanish and replaces
+// another by a folder (a read error, even for root) between the walk and
+// the read: both are reported as skipped, the scan finishes, and the exit
+// status is 3 only for the read failure.
+func TestScan_unreadableAndVanished(t *testing.T) {
+	cases := []struct {
+		name     string
+		victim   string
+		do       func(path string) error
+		reason   string
+		wantCode int
+	}{
+		{"vanished", "NTFS_00000001.EML", os.Remove, `"reason":"vanished"`, exitSuspects},
+		{"unreadable", "NTFS_00000001.EML", func(p string) error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Mkdir(p, 0o755)
+		}, `"reason":"unreadable"`, exitPartial},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			scan := func(args ...string) (string, string, int) {
+				root := filepath.Join(t.TempDir(), "copy")
+				if err := copyTree("testdata/mailroot", root); err != nil {
+					t.Fatal(err)
+				}
+				var once sync.Once
+				testHookBeforeOpen = func(p string) {
+					if filepath.Base(p) == c.victim {
+						once.Do(func() {
+							if err := c.do(p); err != nil {
+								t.Error(err)
+							}
+						})
+					}
+				}
+				defer func() { testHookBeforeOpen = nil }()
+				return runTool(t, append(args, filepath.Join(root, "vsi 1"))...)
+			}
+			out, errOut, code := scan("audit", "--json")
+			if code != c.wantCode {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, c.wantCode, errOut)
+			}
+			var skipLine string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, `"kind":"skipped"`) && strings.Contains(l, c.victim) {
+					skipLine = l
+				}
+			}
+			if !strings.Contains(skipLine, c.reason) {
+				t.Errorf("no skipped line with %s for %s in:\n%s", c.reason, c.victim, out)
+			}
+			if !strings.Contains(out, `"kind":"summary"`) || !strings.Contains(out, fmt.Sprintf(`"exit_code":%d`, c.wantCode)) {
+				t.Errorf("summary missing or with the wrong exit code:\n%s", out)
+			}
+			// The text form names the file and says whether it could be read.
+			out, _, code = scan("audit")
+			want := "; 1 files could not be read"
+			if c.wantCode != exitPartial {
+				want = "0 could not be read"
+			}
+			if code != c.wantCode || !strings.Contains(out, want) || !strings.Contains(out, c.victim) {
+				t.Errorf("text: status %d, want %d, and %q with the file name in:\n%s", code, c.wantCode, want, out)
+			}
+		})
+	}
+}
+
+// TestProgress draws the bar into a buffer (as on a terminal) and checks
+// that it shows the file count and is cleared at the end.
+func TestProgress(t *testing.T) {
+	var buf syncBuffer
+	p := newProgress(&buf, true)
+	for i := 0; i < 1234; i++ {
+		p.add(1000)
+	}
+	time.Sleep(progressDelay + 400*time.Millisecond)
+	p.finish()
+	if s := buf.String(); !strings.Contains(s, "scanning 1,234 files") || !strings.Contains(s, "MiB") {
+		t.Errorf("progress output %q lacks the file count or bytes", s)
+	}
+	var none syncBuffer
+	q := newProgress(&none, false)
+	q.add(5)
+	q.finish()
+	if none.String() != "" {
+		t.Errorf("disabled progress wrote %q", none.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
