@@ -57,7 +57,31 @@ rm -f "$RES/crosscheck.txt"
 
 # ---- build everything from this checkout ----
 say "building into $BIN"
-(cd "$ROOT" && go build -o "$BIN/mailroot" ./cmd/mailroot && go build -o "$BIN/gen" ./fixtures/gen)
+# MAILROOT_REV=HEAD (or any commit) builds mailroot from that commit instead
+# of the working tree; a working tree that does not build (someone's edit in
+# progress) falls back to HEAD, and RESULTS.md says which was measured.
+MAILROOT_SRC="working tree"
+build_rev() {
+	rm -rf "$WORK/src"
+	mkdir -p "$WORK/src"
+	(cd "$ROOT" && git archive "$1") | tar -x -C "$WORK/src"
+	(cd "$WORK/src" && go build -o "$BIN/mailroot" ./cmd/mailroot && go build -o "$BIN/gen" ./fixtures/gen) 2>> "$LOG" || return 1
+	MAILROOT_SRC="commit $(cd "$ROOT" && git rev-parse --short "$1")"
+}
+if [[ -n "${MAILROOT_REV:-}" ]]; then
+	build_rev "$MAILROOT_REV" || { say "commit $MAILROOT_REV does not build (see $LOG)"; exit 1; }
+elif ! (cd "$ROOT" && go build -o "$BIN/mailroot" ./cmd/mailroot && go build -o "$BIN/gen" ./fixtures/gen) 2>> "$LOG"; then
+	say "the working tree does not build; measuring the newest commit that does"
+	built=""
+	for rev in $(cd "$ROOT" && git log --format=%h -20); do
+		if build_rev "$rev"; then
+			built=$rev
+			break
+		fi
+	done
+	[[ -n "$built" ]] || { say "none of the last 20 commits builds cmd/mailroot (see $LOG)"; exit 1; }
+	say "measuring commit $built"
+fi
 (cd "$HERE" && go build -o "$BIN/" ./enmime ./gomessage ./rusage ./report ./crosscheck ./readall)
 
 PY=$(command -v python3 || true)
@@ -80,7 +104,11 @@ fi
 	printf 'go\t%s\n' "$(go version | cut -d' ' -f3-)"
 	printf 'python\t%s\n' "$(if [[ -n "$PY" ]]; then "$PY" --version 2>&1; else echo "absent ($PYNOTE)"; fi)"
 	printf 'peers\t%s\n' "$(cd "$HERE" && go list -m -f '{{.Path}} {{.Version}}' github.com/jhillyerd/enmime/v2 github.com/emersion/go-message | paste -sd, - | sed 's/,/, /g')"
-	printf 'mailroot commit\t%s\n' "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- mime cmd queue 2>/dev/null || echo ' (plus uncommitted changes in mime/cmd/queue)')"
+	if [[ "$MAILROOT_SRC" == "working tree" ]]; then
+		printf 'mailroot built from\t%s\n' "working tree at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- mime cmd queue 2>/dev/null || echo ' plus uncommitted changes in mime/cmd/queue')"
+	else
+		printf 'mailroot built from\t%s\n' "$MAILROOT_SRC"
+	fi
 } > "$RES/meta.tsv"
 
 report() {

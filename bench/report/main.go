@@ -316,11 +316,11 @@ func (d *data) writeTargets(w io.Writer) {
 		}
 		if fl, ok := d.sum("main", "floor"); ok {
 			r := mr.wall / fl.wall
-			m := f2(r) + "x the `cat` floor"
-			if ra, ok := d.sum("main", "readall"); ok {
-				m += ", " + f2(mr.wall/ra.wall) + "x the Go read floor"
-			}
-			rows = append(rows, row{"mailroot within 4x of the read floor (wall)", m, yes(r <= 4)})
+			rows = append(rows, row{"mailroot within 4x of the read floor: `cat` (wall)", f2(r) + "x", yes(r <= 4)})
+		}
+		if ra, ok := d.sum("main", "readall"); ok {
+			r := mr.wall / ra.wall
+			rows = append(rows, row{"the same against the Go read floor (stricter: no process or buffer set-up per file)", f2(r) + "x", yes(r <= 4)})
 		}
 		rows = append(rows, row{"peak RSS < 100 MiB on the corpus", f1(mr.rssMiB) + " MiB", yes(mr.rssMiB < 100)})
 	}
