@@ -240,13 +240,13 @@ func TestCorpusOracleStructure(t *testing.T) {
 // do not reproduce, and why; for every other one the header and body
 // offsets of each part must equal stalwart's.
 var stalwartDisagree = map[string]string{
-	"malformed/004.eml": "stalwart matches boundaries by prefix (\"--ab\" for boundary a); we follow RFC 2046's grammar, Python and Go: only transport padding may follow a boundary (MP-001 reports it never appears)",
-	"malformed/007.eml": "stalwart ends a part's header at a delimiter of the boundary that header declares; we report HDR-003 and read on",
-	"malformed/008.eml": "after an outer delimiter that closes an unterminated inner multipart, stalwart puts the next part's header 2 bytes into the delimiter line; ours starts on the line after it",
-	"malformed/014.eml": "a delimiter line at the very end opens an empty part, which we list",
-	"malformed/018.eml": "stalwart's body offset on this CRLF file is 5 bytes short of the CRLF CRLF separator; ours is after it",
-	"malformed/020.eml": "duplicate Content-Type in one part: we take the first (HDR-006 reports it), stalwart the last",
-	"malformed/021.eml": "duplicate Content-Type in one part: we take the first (HDR-006 reports it), stalwart the last",
+	"malformed/004.eml":  "stalwart matches boundaries by prefix (\"--ab\" for boundary a); we follow RFC 2046's grammar, Python and Go: only transport padding may follow a boundary (MP-001 reports it never appears)",
+	"malformed/007.eml":  "stalwart ends a part's header at a delimiter of the boundary that header declares; we report HDR-003 and read on",
+	"malformed/008.eml":  "after an outer delimiter that closes an unterminated inner multipart, stalwart puts the next part's header 2 bytes into the delimiter line; ours starts on the line after it",
+	"malformed/014.eml":  "a delimiter line at the very end opens an empty part, which we list",
+	"malformed/018.eml":  "stalwart's body offset on this CRLF file is 5 bytes short of the CRLF CRLF separator; ours is after it",
+	"malformed/020.eml":  "duplicate Content-Type in one part: we take the first (HDR-006 reports it), stalwart the last",
+	"malformed/021.eml":  "duplicate Content-Type in one part: we take the first (HDR-006 reports it), stalwart the last",
 	"thirdparty/003.eml": "a CRLF inside an LF file: stalwart counts it as one byte",
 	// Stalwart lists embedded message/rfc822 entities in a nested object,
 	// not in its parts array.

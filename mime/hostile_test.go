@@ -113,8 +113,8 @@ func scanHostile(t *testing.T, r io.Reader, opts Options) *Report {
 	if rep.Size != h.n {
 		t.Errorf("report size %d, read %d", rep.Size, h.n)
 	}
-	t.Logf("%d bytes, %d lines, %d parts listed (+%d), %d findings (+%d), peak heap %d MiB",
-		rep.Size, rep.Lines, len(rep.Parts), rep.PartsOmitted, len(rep.Findings), rep.FindingsOmitted, h.peak>>20)
+	t.Logf("%d bytes, %d lines, %d parts listed (+%d), %d findings (+%d), peak heap %d KiB",
+		rep.Size, rep.Lines, len(rep.Parts), rep.PartsOmitted, len(rep.Findings), rep.FindingsOmitted, h.peak>>10)
 	return rep
 }
 
@@ -321,4 +321,3 @@ func bigMessage(size int64) io.Reader {
 		rep(line, n),
 		str("--big--\r\n"))
 }
-
