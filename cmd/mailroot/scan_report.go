@@ -74,6 +74,22 @@ type oldItem struct {
 	mtime      time.Time
 }
 
+type codeCount struct {
+	Code      string `json:"code"`
+	Count     int64  `json:"count"`
+	Meaning   string `json:"meaning,omitempty"`
+	Reference string `json:"reference,omitempty"`
+}
+
+func (c *collector) codeList() []codeCount {
+	out := []codeCount{}
+	for _, ci := range topCounts(c.sum.codes, topReasons) {
+		info := c.sum.codeInfo[ci.Name]
+		out = append(out, codeCount{Code: ci.Name, Count: ci.Count, Meaning: info.Meaning, Reference: info.Reference})
+	}
+	return out
+}
+
 type countItem struct {
 	Name  string `json:"name"`
 	Count int64  `json:"count"`
@@ -90,6 +106,8 @@ type summary struct {
 	rules             map[string]*ruleStat
 	oldest            []oldItem
 	reasons           map[string]int64
+	codes             map[string]int64 // BadMail error codes ("0xC00402CE")
+	codeInfo          map[string]queue.ErrorCode
 	domains           map[string]int64
 	skippedTotal      int64
 	readFailures      int64 // skipped because content could not be read: exit status 3
@@ -102,6 +120,8 @@ func newSummary() *summary {
 		folders:        map[mime.Folder]*folderStat{},
 		rules:          map[string]*ruleStat{},
 		reasons:        map[string]int64{},
+		codes:          map[string]int64{},
+		codeInfo:       map[string]queue.ErrorCode{},
 		domains:        map[string]int64{},
 		skippedReasons: map[string]int64{},
 	}
@@ -325,6 +345,14 @@ func (c *collector) count(s *suspect, flagged bool) {
 	if it.Reason != "" {
 		addCount(sum.reasons, oneLine(it.Reason), maxReasons)
 	}
+	for _, ec := range it.ReasonCodes {
+		code := strings.ToUpper(strings.TrimPrefix(strings.ToLower(ec.Code), "0x"))
+		code = "0x" + code
+		addCount(sum.codes, code, maxReasons)
+		if _, ok := sum.codeInfo[code]; !ok && len(sum.codeInfo) < maxReasons {
+			sum.codeInfo[code] = ec
+		}
+	}
 	if d := senderDomain(s.Report); d != "" {
 		addCount(sum.domains, d, maxDomains)
 	}
@@ -479,6 +507,7 @@ type jsonMessage struct {
 	Problem         string         `json:"problem,omitempty"`
 	Members         []jsonMember   `json:"members,omitempty"`
 	Reason          string         `json:"reason,omitempty"`
+	ReasonCodes     []string       `json:"reason_codes,omitempty"`
 }
 
 type jsonMember struct {
@@ -512,6 +541,9 @@ func (c *collector) jsonMessage(s *suspect) *jsonMessage {
 		Kind: "message", Path: it.Path, Folder: it.Folder, Size: it.Size, MTime: rfc3339(it.ModTime),
 		Findings: c.shownFindings(s), Action: s.Action, Destination: s.Destination,
 		QuarantineID: s.QuarantineID, Problem: s.Problem, Reason: it.Reason,
+	}
+	for _, ec := range it.ReasonCodes {
+		m.ReasonCodes = append(m.ReasonCodes, ec.Code)
 	}
 	if s.Max != 0 {
 		m.Severity = s.Max.String()
@@ -630,6 +662,7 @@ type jsonSummary struct {
 	QueueAge       jsonAges      `json:"queue_age"`
 	Oldest         []oldItem     `json:"oldest"`
 	BadMailReasons []countItem   `json:"badmail_reasons"`
+	BadMailCodes   []codeCount   `json:"badmail_codes"`
 	SenderDomains  []countItem   `json:"sender_domains"`
 	ExitCode       int           `json:"exit_code"`
 }
@@ -706,6 +739,7 @@ func (c *collector) jsonSummary() *jsonSummary {
 		QueueAge:       jsonAges{Buckets: ageBucketNames(), Folders: []jsonAgesRow{}},
 		Oldest:         []oldItem{},
 		BadMailReasons: topCounts(sum.reasons, topReasons),
+		BadMailCodes:   c.codeList(),
 		SenderDomains:  topCounts(sum.domains, topDomains),
 		ExitCode:       c.exitCode(),
 	}
@@ -777,6 +811,16 @@ func (c *collector) printSummary() {
 		fmt.Fprintf(w, "\n  BadMail reasons (.BDR):\n")
 		for _, r := range rs {
 			fmt.Fprintf(w, "    %6d  %s\n", r.Count, sanitizeLine(r.Name))
+		}
+	}
+	if cs := c.codeList(); len(cs) > 0 {
+		fmt.Fprintf(w, "\n  BadMail error codes:\n")
+		for _, cc := range cs {
+			fmt.Fprintf(w, "    %6d  %s", cc.Count, sanitizeLine(cc.Code))
+			if cc.Meaning != "" {
+				fmt.Fprintf(w, "  %s (%s)", sanitizeLine(cc.Meaning), sanitizeLine(cc.Reference))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	if ds := topCounts(sum.domains, topDomains); len(ds) > 0 {
