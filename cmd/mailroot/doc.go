@@ -13,6 +13,8 @@
 //	audit       scan without changing anything (the same as scan --dry-run)
 //	help        show help for mailroot or one command
 //	quarantine  manage the quarantine store: add, list, show, restore, verify, recover
+//	repair      write a repaired copy (fixed.eml) of quarantined messages
+//	replay      send repaired messages back to PickUp, Replay or an SMTP server, once
 //	rules       list the crash-pattern rules with severities, thresholds and references
 //	scan        find messages that match crash patterns, and quarantine them
 //	show        print one message in forensic depth
@@ -168,6 +170,185 @@
 //	    	list: only items with a finding of RULE
 //	  --state STATE
 //	    	list: only items in STATE (quarantined, restored, repaired, replayed)
+//
+// # mailroot repair
+//
+//	usage: mailroot repair [flags] ID...
+//
+//	Repair writes fixed.eml, a repaired copy of a quarantined message, into the
+//	item's folder beside the original, which is never touched. Each rule that
+//	has a safe fix is fixed, and each change (rule, what, MIME part, offset and
+//	line in the original) is recorded in item.json, which moves the item to
+//	the "repaired" state:
+//
+//	  STR-002  line endings become CRLF
+//	  STR-003  a line holding only "." becomes ".." (IIS PickUp files)
+//	  STR-004  long header lines are re-folded; parts with long lines are
+//	           re-encoded (quoted-printable or base64; the content is kept)
+//	  STR-006  NUL bytes leave headers; a part holding NUL becomes base64
+//	  STR-007  control bytes leave header values
+//	  CT-001   an empty charset parameter is dropped
+//	  CT-003   broken parameter lists are rewritten: quotes closed, empty and
+//	           duplicate parameters dropped (the first is kept)
+//	  CT-004   an unclosed comment is closed (taken as part of the value)
+//	  MP-002   a missing closing delimiter is added
+//	  MP-004   one boundary= is kept: the one the body uses
+//	  ENC-001  broken base64 is decoded as RFC 2045 says and re-encoded, or,
+//	           when that would be a guess, kept byte for byte inside an
+//	           application/octet-stream attachment
+//	  ENC-005  broken RFC 2047 encoded words are re-encoded as UTF-8
+//	  HDR-002  an unparseable Date becomes the file's time; the original value
+//	           is kept in X-Original-Date
+//
+//	Rules without a safe fix (deep nesting, TNEF, a missing From, colliding
+//	boundaries...) are listed as needing a manual fix. Then fixed.eml is
+//	scanned again and what remains is printed. "mailroot replay" sends
+//	fixed.eml.
+//
+//	--diff shows the header changes as a unified diff and summarises the body
+//	changes. --dry-run prints the changes and writes nothing.
+//
+//	--edit is for manual fixes: it creates fixed.eml as a copy of the original
+//	when there is none, and prints its path; when $EDITOR is set and stdin is a
+//	terminal, it opens the file in that editor. Replay checks whatever
+//	fixed.eml holds when it runs.
+//
+//	An item that already has a fixed.eml is not repaired again: its fixed.eml
+//	is rescanned and the result printed.
+//
+//	The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
+//	folder in the current folder.
+//
+//	Examples:
+//
+//	  mailroot repair 01jq7 --diff --quarantine "D:\Mailroot\vsi 1\Quarantine"
+//	  mailroot repair 01jq7 01jq8 --dry-run --json
+//	  mailroot repair 01jq7 --edit
+//
+//	EXIT STATUS
+//	  0   repaired (or nothing to repair), and nothing at or above --block-at
+//	      remains in what replay would send
+//	  1   findings at or above --block-at remain: a manual fix is needed
+//	  2   bad usage, or a fatal error (store missing, unsafe)
+//	  3   partial: some items could not be repaired (unknown ID, read error)
+//	  11  the store is locked by another mailroot process
+//
+//	FLAGS
+//	  --block-at SEVERITY
+//	    	SEVERITY that still needs a fix (low, medium, high, crash) (default high)
+//	  --diff
+//	    	show header changes as a unified diff and summarise body changes
+//	  --dry-run
+//	    	print the changes; write nothing
+//	  --edit
+//	    	create fixed.eml from the original if absent and print its path (opens $EDITOR on a terminal)
+//	  --json
+//	    	print JSON Lines instead of text
+//	  -n
+//	    	short for --dry-run
+//	  --quarantine DIR
+//	    	quarantine store DIR
+//
+// # mailroot replay
+//
+//	usage: mailroot replay [flags] ID...|-
+//
+//	Replay hands quarantined messages back to the mail server, once each, in the
+//	format it expects. For each ID:
+//
+//	1. Exactly once: an item replayed before is refused unless --again, and so
+//	   is one whose last replay was interrupted before its outcome was recorded
+//	   (the message may have gone out).
+//	2. What is sent: fixed.eml (see "mailroot repair"), or the original file
+//	   with --original. An IIS PickUp original is read as the service reads it.
+//	3. The envelope: --sender/--rcpt when given, else the one recorded when the
+//	   item was quarantined (pickup x-sender/x-receiver lines, Drop and Replay
+//	   X-Sender/X-Receiver headers), else one taken from From/To/Cc/Bcc, with a
+//	   warning: Bcc and distribution-list recipients may be lost (KB 306043).
+//	4. The gate: the exact bytes that would be sent are scanned again. Findings
+//	   at or above --block-at (default high) refuse the replay unless --force;
+//	   the target's own rules always do (a lone "." line; no sender and no From
+//	   for IIS, 0xC00402CE; over 100 recipients or a header over 64 KB for
+//	   Exchange 2007+). A file with the same bytes or Message-ID still in the
+//	   target or original folder is warned about.
+//	5. Send, to one of:
+//	     --to pickup (default)  the item's own PickUp folder, or --pickup DIR:
+//	                            x-sender/x-receiver lines, then the message with
+//	                            CRLF line endings and dot-stuffing
+//	     --to replay            an Exchange 2007+ Replay folder (--replay DIR):
+//	                            X-Sender/X-Receiver headers first
+//	     --smtp HOST:PORT       an SMTP server: EHLO, STARTTLS when offered
+//	                            (--tls to require it, --insecure to accept any
+//	                            certificate), AUTH PLAIN with --user and the
+//	                            password in $MAILROOT_SMTP_PASSWORD, MAIL, RCPT,
+//	                            DATA
+//	   Files are written to a temporary file outside the target folder on the
+//	   same volume (the item's folder in the store), fsynced, made writable
+//	   (KB 221432: read-only pickup files are sent on every restart) and
+//	   renamed in as <ID>.eml; an existing file is never replaced.
+//	6. Record: the journal and item.json get the target, time, SHA-256 of the
+//	   bytes sent and the SMTP reply; the item becomes "replayed". An SMTP 4xx
+//	   reply or a lost connection is retryable and a 5xx reply failed: the item
+//	   stays where it is and the reply is recorded.
+//
+//	IDs are arguments, or read from stdin with "-" (one per line; the first
+//	field is used, so "mailroot quarantine list" output can be piped), or
+//	--all-repaired for every item in the repaired state. --rate spaces the
+//	replays (default 100 a minute, Exchange's pickup rate).
+//
+//	Examples:
+//
+//	  mailroot replay 01jq7 --dry-run --quarantine "D:\Mailroot\vsi 1\Quarantine"
+//	  mailroot replay 01jq7 --pickup "D:\Mailroot\vsi 1\PickUp"
+//	  mailroot replay --all-repaired --smtp mail.example.com:25 --tls
+//	  mailroot quarantine list --state repaired | mailroot replay - --rate 20
+//
+//	EXIT STATUS
+//	  0   every item was sent (or, with --dry-run, would be)
+//	  1   every item was refused (gate, envelope, already replayed) or failed
+//	  2   bad usage, or a fatal error (store missing, unsafe)
+//	  3   partial: some items were sent and others were not
+//	  11  the store is locked by another mailroot process
+//
+//	FLAGS
+//	  --again
+//	    	replay an item that was replayed before
+//	  --all-repaired
+//	    	replay every item in the repaired state
+//	  --block-at SEVERITY
+//	    	lowest SEVERITY that refuses a replay (low, medium, high, crash) (default high)
+//	  --dry-run
+//	    	check everything, send nothing
+//	  --force
+//	    	send despite findings at or above --block-at
+//	  --insecure
+//	    	accept any TLS certificate (test servers)
+//	  --json
+//	    	print JSON Lines instead of text
+//	  -n
+//	    	short for --dry-run
+//	  --original
+//	    	send the original file instead of fixed.eml
+//	  --pickup DIR
+//	    	PickUp DIR (default: the item's own)
+//	  --quarantine DIR
+//	    	quarantine store DIR
+//	  --rate N/min
+//	    	at most N/min replays a minute (0: no limit) (default 100/min)
+//	  --rcpt ADDR
+//	    	envelope recipient ADDR (repeatable, or comma-separated)
+//	  --replay DIR
+//	    	Exchange 2007+ Replay DIR
+//	  --sender ADDR
+//	    	envelope sender ADDR
+//	  --smtp HOST:PORT
+//	    	send to the SMTP server HOST:PORT
+//	  --tls
+//	    	require STARTTLS
+//	  --to KIND
+//	    	target KIND: pickup or replay (default pickup; --smtp sends by SMTP)
+//	  --user USER
+//	    	AUTH PLAIN USER (password in $MAILROOT_SMTP_PASSWORD)
 //
 // # mailroot rules
 //

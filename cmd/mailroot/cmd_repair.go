@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/mailroot/mailroot/mime"
+	"github.com/mailroot/mailroot/mime/repair"
+	"github.com/mailroot/mailroot/quarantine"
+	"github.com/mailroot/mailroot/quarantine/replay"
+)
+
+const repairLong = `
+Repair writes fixed.eml, a repaired copy of a quarantined message, into the
+item's folder beside the original, which is never touched. Each rule that
+has a safe fix is fixed, and each change (rule, what, MIME part, offset and
+line in the original) is recorded in item.json, which moves the item to
+the "repaired" state:
+
+  STR-002  line endings become CRLF
+  STR-003  a line holding only "." becomes ".." (IIS PickUp files)
+  STR-004  long header lines are re-folded; parts with long lines are
+           re-encoded (quoted-printable or base64; the content is kept)
+  STR-006  NUL bytes leave headers; a part holding NUL becomes base64
+  STR-007  control bytes leave header values
+  CT-001   an empty charset parameter is dropped
+  CT-003   broken parameter lists are rewritten: quotes closed, empty and
+           duplicate parameters dropped (the first is kept)
+  CT-004   an unclosed comment is closed (taken as part of the value)
+  MP-002   a missing closing delimiter is added
+  MP-004   one boundary= is kept: the one the body uses
+  ENC-001  broken base64 is decoded as RFC 2045 says and re-encoded, or,
+           when that would be a guess, kept byte for byte inside an
+           application/octet-stream attachment
+  ENC-005  broken RFC 2047 encoded words are re-encoded as UTF-8
+  HDR-002  an unparseable Date becomes the file's time; the original value
+           is kept in X-Original-Date
+
+Rules without a safe fix (deep nesting, TNEF, a missing From, colliding
+boundaries...) are listed as needing a manual fix. Then fixed.eml is
+scanned again and what remains is printed. "mailroot replay" sends
+fixed.eml.
+
+--diff shows the header changes as a unified diff and summarises the body
+changes. --dry-run prints the changes and writes nothing.
+
+--edit is for manual fixes: it creates fixed.eml as a copy of the original
+when there is none, and prints its path; when $EDITOR is set and stdin is a
+terminal, it opens the file in that editor. Replay checks whatever
+fixed.eml holds when it runs.
+
+An item that already has a fixed.eml is not repaired again: its fixed.eml
+is rescanned and the result printed.
+
+The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
+folder in the current folder.
+
+Examples:
+
+  mailroot repair 01jq7 --diff --quarantine "D:\Mailroot\vsi 1\Quarantine"
+  mailroot repair 01jq7 01jq8 --dry-run --json
+  mailroot repair 01jq7 --edit
+
+EXIT STATUS
+  0   repaired (or nothing to repair), and nothing at or above --block-at
+      remains in what replay would send
+  1   findings at or above --block-at remain: a manual fix is needed
+  2   bad usage, or a fatal error (store missing, unsafe)
+  3   partial: some items could not be repaired (unknown ID, read error)
+  11  the store is locked by another mailroot process`
+
+type repairOptions struct {
+	store   quarantineOptions
+	dryRun  bool
+	diff    bool
+	edit    bool
+	blockAt mime.Severity
+}
+
+func init() {
+	register(&command{
+		Name:  "repair",
+		Args:  "[flags] ID...",
+		Short: "write a repaired copy (fixed.eml) of quarantined messages",
+		Long:  repairLong,
+		Setup: func(fs *flag.FlagSet, e *env) runFunc {
+			o := &repairOptions{blockAt: mime.High}
+			e.addJSONFlag(fs)
+			fs.StringVar(&o.store.dir, "quarantine", "", "quarantine store `DIR`")
+			fs.BoolVar(&o.dryRun, "dry-run", false, "print the changes; write nothing")
+			fs.BoolVar(&o.dryRun, "n", false, "short for --dry-run")
+			fs.BoolVar(&o.diff, "diff", false, "show header changes as a unified diff and summarise body changes")
+			fs.BoolVar(&o.edit, "edit", false, "create fixed.eml from the original if absent and print its path (opens $EDITOR on a terminal)")
+			fs.Var(severityFlag{&o.blockAt}, "block-at", "`SEVERITY` that still needs a fix (low, medium, high, crash)")
+			return func(ctx context.Context, args []string) error {
+				return runRepair(ctx, e, o, args)
+			}
+		},
+	})
+}
+
+// repairJSON is the --json line for one item.
+type repairJSON struct {
+	Kind      string           `json:"kind"` // "repair"
+	ID        string           `json:"id"`
+	Path      string           `json:"path,omitempty"` // fixed.eml
+	Written   bool             `json:"written"`
+	Existing  bool             `json:"existing,omitempty"` // fixed.eml was already there
+	Changes   []repair.Change  `json:"changes"`
+	Manual    []repair.Manual  `json:"manual,omitempty"`
+	Remaining []mime.Finding   `json:"remaining"`
+	Blocking  int              `json:"blocking"`
+	Error     string           `json:"error,omitempty"`
+}
+
+func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (err error) {
+	ids, err := readIDs(e, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usageErrorf("repair needs at least one ID (or - to read IDs from stdin)")
+	}
+	if o.edit && o.dryRun {
+		return usageErrorf("--edit and --dry-run do not go together")
+	}
+	ss, st, err := openOne(e, &o.store)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := ss.close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	failed, blocked := 0, 0
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		out, rerr := repairOne(e, o, st, id)
+		if rerr != nil {
+			failed++
+			out.Error = rerr.Error()
+			if e.json {
+				_ = newJSONLines(e.stdout).write(out)
+			}
+			fmt.Fprintf(e.stderr, "mailroot: %s\n", sanitizeLine(rerr.Error()))
+			continue
+		}
+		if out.Blocking > 0 {
+			blocked++
+		}
+		if e.json {
+			_ = newJSONLines(e.stdout).write(out)
+		} else {
+			printRepair(e.stdout, out)
+		}
+	}
+	switch {
+	case failed > 0:
+		return &exitError{code: exitPartial}
+	case blocked > 0:
+		return &exitError{code: exitSuspects}
+	}
+	return nil
+}
+
+func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*repairJSON, error) {
+	out := &repairJSON{Kind: "repair", ID: idArg, Changes: []repair.Change{}, Remaining: []mime.Finding{}}
+	id, err := st.Resolve(idArg)
+	if err != nil {
+		return out, err
+	}
+	out.ID = id
+	rec, err := st.Get(id)
+	if err != nil {
+		return out, err
+	}
+	fixedPath, err := st.Path(id, replay.FixedName)
+	if err != nil {
+		return out, err
+	}
+	orig := originalMessage(rec)
+	if orig == nil {
+		return out, fmt.Errorf("repair %s: the item has no message file", id)
+	}
+	origPath, err := st.Path(id, orig.Name)
+	if err != nil {
+		return out, err
+	}
+	raw, err := os.ReadFile(origPath)
+	if err != nil {
+		return out, fmt.Errorf("repair %s: %w", id, err)
+	}
+	hasFixed := false
+	for _, f := range rec.Files {
+		hasFixed = hasFixed || f.Name == replay.FixedName
+	}
+
+	if o.edit {
+		if !hasFixed {
+			if _, err := st.WriteFile(id, replay.FixedName, replay.RoleFixed, bytes.NewReader(raw)); err != nil {
+				return out, err
+			}
+			if err := st.SetState(id, quarantine.StateRepaired, quarantine.Event{Action: "repaired", Detail: "fixed.eml created from the original for a manual fix (--edit)"}); err != nil {
+				return out, err
+			}
+			out.Written = true
+		}
+		out.Path, out.Existing = fixedPath, hasFixed
+		if !e.json {
+			fmt.Fprintln(e.stdout, fixedPath)
+		}
+		if ed := os.Getenv("EDITOR"); ed != "" && stdinIsTerminal(e) {
+			cmd := exec.Command(ed, fixedPath)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return out, fmt.Errorf("repair %s: editor %s: %w", id, ed, err)
+			}
+		}
+		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
+	}
+
+	if hasFixed {
+		out.Path, out.Existing = fixedPath, true
+		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
+	}
+
+	rep, err := mime.Scan(bytes.NewReader(raw), mime.Options{Folder: rec.Folder})
+	if err != nil {
+		return out, fmt.Errorf("repair %s: scan %s: %w", id, origPath, err)
+	}
+	fixed, res, err := repair.Repair(raw, repair.Options{Folder: rec.Folder, FileTime: orig.ModTime, Findings: rep.Findings})
+	if err != nil {
+		return out, fmt.Errorf("repair %s: %w", id, err)
+	}
+	out.Changes, out.Manual = res.Changes, res.Manual
+	if o.diff && !e.json {
+		printRepairDiff(e.stdout, id, raw, fixed)
+	}
+	if len(res.Changes) == 0 {
+		// Nothing to fix: what remains is what the original holds.
+		out.Remaining = rep.Findings
+		countBlocking(out, o.blockAt)
+		return out, nil
+	}
+	rescan, err := mime.Scan(bytes.NewReader(fixed), mime.Options{Folder: rec.Folder})
+	if err != nil {
+		return out, err
+	}
+	out.Remaining = rescan.Findings
+	countBlocking(out, o.blockAt)
+	if o.dryRun {
+		return out, nil
+	}
+	if _, err := st.WriteFile(id, replay.FixedName, replay.RoleFixed, bytes.NewReader(fixed)); err != nil {
+		return out, err
+	}
+	out.Written, out.Path = true, fixedPath
+	detail, _ := json.Marshal(struct {
+		File    string          `json:"file"`
+		Changes []repair.Change `json:"changes"`
+		Manual  []repair.Manual `json:"manual,omitempty"`
+		Remain  []string        `json:"remaining_rules,omitempty"`
+	}{replay.FixedName, res.Changes, res.Manual, rulesOf(rescan.Findings)})
+	if err := st.SetState(id, quarantine.StateRepaired, quarantine.Event{Action: "repaired", Detail: string(detail), Files: []string{replay.FixedName}}); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func originalMessage(rec *quarantine.Record) *quarantine.File {
+	for i := range rec.Files {
+		if rec.Files[i].IsOriginal() && rec.Files[i].Role == quarantine.RoleMessage {
+			return &rec.Files[i]
+		}
+	}
+	return nil
+}
+
+func rescanInto(out *repairJSON, path string, folder mime.Folder, blockAt mime.Severity) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := mime.Scan(f, mime.Options{Folder: folder})
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", path, err)
+	}
+	out.Remaining = rep.Findings
+	countBlocking(out, blockAt)
+	return nil
+}
+
+func countBlocking(out *repairJSON, blockAt mime.Severity) {
+	out.Blocking = 0
+	for _, f := range out.Remaining {
+		if f.Severity >= blockAt {
+			out.Blocking++
+		}
+	}
+}
+
+func rulesOf(fs []mime.Finding) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fs {
+		if !seen[f.Rule] {
+			seen[f.Rule] = true
+			out = append(out, f.Rule)
+		}
+	}
+	return out
+}
+
+func stdinIsTerminal(e *env) bool {
+	f, ok := e.stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func printRepair(w io.Writer, r *repairJSON) {
+	switch {
+	case r.Existing:
+		fmt.Fprintf(w, "%s: fixed.eml already exists: %s\n", r.ID, r.Path)
+	case r.Written && len(r.Changes) == 0:
+		fmt.Fprintf(w, "%s: fixed.eml created from the original: %s\n", r.ID, r.Path)
+	case r.Written:
+		fmt.Fprintf(w, "%s: fixed.eml written (%d changes): %s\n", r.ID, len(r.Changes), r.Path)
+	case len(r.Changes) == 0:
+		fmt.Fprintf(w, "%s: nothing to repair automatically\n", r.ID)
+	default:
+		fmt.Fprintf(w, "%s: would make %d changes (dry run)\n", r.ID, len(r.Changes))
+	}
+	for _, c := range r.Changes {
+		fmt.Fprintf(w, "  fixed   %-8s part %s  line %d  offset %d: %s\n", c.Rule, c.Part, c.Line, c.Offset, sanitizeLine(c.What))
+	}
+	for _, m := range r.Manual {
+		fmt.Fprintf(w, "  manual  %-8s part %s  line %d  offset %d: %s\n", m.Rule, m.Part, m.Line, m.Offset, sanitizeLine(m.Why))
+	}
+	if len(r.Remaining) == 0 {
+		fmt.Fprintf(w, "  no findings remain\n")
+		return
+	}
+	fmt.Fprintf(w, "  remaining findings (%d at or above the blocking severity):\n", r.Blocking)
+	for _, f := range r.Remaining {
+		printFinding(w, "    ", f)
+	}
+}
+
+// printRepairDiff prints the header change as a unified diff and a line
+// about the body.
+func printRepairDiff(w io.Writer, id string, before, after []byte) {
+	hb, bb := splitHeader(before)
+	ha, ba := splitHeader(after)
+	fmt.Fprintf(w, "--- %s/original (header)\n+++ %s/fixed.eml (header)\n", id, id)
+	for _, l := range unifiedLines(headerLines(hb), headerLines(ha)) {
+		fmt.Fprintln(w, sanitizeLine(l))
+	}
+	switch {
+	case bytes.Equal(bb, ba):
+		fmt.Fprintf(w, "body: unchanged (%d bytes)\n", len(bb))
+	default:
+		fmt.Fprintf(w, "body: %d bytes -> %d bytes, %d -> %d lines\n", len(bb), len(ba), bytes.Count(bb, []byte("\n")), bytes.Count(ba, []byte("\n")))
+	}
+}
+
+func splitHeader(b []byte) (header, body []byte) {
+	for _, sep := range []string{"\r\n\r\n", "\n\n"} {
+		if i := bytes.Index(b, []byte(sep)); i >= 0 {
+			return b[:i+len(sep)/2], b[i+len(sep):]
+		}
+	}
+	return b, nil
+}
+
+func headerLines(b []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		out = append(out, strings.TrimRight(sc.Text(), "\r"))
+	}
+	return out
+}
+
+// unifiedLines is a small LCS diff of two short line lists, printed with
+// " ", "-" and "+" prefixes (no hunks: headers are short).
+func unifiedLines(a, b []string) []string {
+	if len(a)*len(b) > 4<<20 {
+		out := []string{"@@ header too large for a line diff @@"}
+		for _, l := range a {
+			out = append(out, "-"+l)
+		}
+		for _, l := range b {
+			out = append(out, "+"+l)
+		}
+		return out
+	}
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	out := []string{fmt.Sprintf("@@ -1,%d +1,%d @@", n, m)}
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			out = append(out, " "+a[i])
+			i++
+			j++
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			out = append(out, "-"+a[i])
+			i++
+		default:
+			out = append(out, "+"+b[j])
+			j++
+		}
+	}
+	return out
+}
+
+// readIDs returns the IDs from args, reading whitespace-separated IDs from
+// stdin for "-" (lines starting with # are comments).
+func readIDs(e *env, args []string) ([]string, error) {
+	var ids []string
+	for _, a := range args {
+		if a != "-" {
+			ids = append(ids, a)
+			continue
+		}
+		if e.stdin == nil {
+			return nil, usageErrorf("- given but there is no stdin")
+		}
+		sc := bufio.NewScanner(e.stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			// "mailroot quarantine list" output can be piped in: the ID is
+			// the first field (--json: the "id" member); its title and
+			// count lines are skipped.
+			if strings.HasPrefix(line, "{") {
+				var v struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal([]byte(line), &v) == nil && v.ID != "" {
+					ids = append(ids, v.ID)
+				}
+				continue
+			}
+			f := strings.Fields(line)
+			if (len(f) > 1 && f[0] == "ID" && f[1] == "AGE") || (len(f) == 2 && f[1] == "item(s)") {
+				continue
+			}
+			ids = append(ids, f[0])
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read IDs from stdin: %w", err)
+		}
+	}
+	return ids, nil
+}
