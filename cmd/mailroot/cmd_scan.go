@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -583,15 +584,32 @@ func folderRank(f mime.Folder) int {
 	return len(order)
 }
 
-// lessSuspect is the output order: root argument, folder, path.
+// lessSuspect is the output order: root argument, "vsi N" instance (by
+// number), folder, path.
 func lessSuspect(a, b *suspect) bool {
 	if a.root.index != b.root.index {
 		return a.root.index < b.root.index
+	}
+	if a.Item.Instance != b.Item.Instance {
+		na, nb := instanceNumber(a.Item.Instance), instanceNumber(b.Item.Instance)
+		if na != nb {
+			return na < nb
+		}
+		return a.Item.Instance < b.Item.Instance
 	}
 	if ra, rb := folderRank(a.Item.Folder), folderRank(b.Item.Folder); ra != rb {
 		return ra < rb
 	}
 	return a.Item.Path < b.Item.Path
+}
+
+// instanceNumber is N of "vsi N", or -1.
+func instanceNumber(name string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(strings.ToLower(name), "vsi")))
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // sortSuspects sorts records into output order.
