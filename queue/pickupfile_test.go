@@ -54,9 +54,9 @@ func TestWriteMessage_golden(t *testing.T) {
 		Sender:     "<alice@example.com>",
 		Recipients: []string{"bob@example.net", "<Carol@Example.NET>"},
 		Params: map[string]string{
-			"":                   "BODY=7bit  RET=HDRS ENVID=abc",
+			"":                    "BODY=7bit  RET=HDRS ENVID=abc",
 			"<Carol@Example.NET>": "NOTIFY=NEVER",
-			"bob@example.net":    "NOTIFY=FAILURE ORCPT=rfc822;bob@example.net",
+			"bob@example.net":     "NOTIFY=FAILURE ORCPT=rfc822;bob@example.net",
 		},
 	}
 	for _, in := range []string{"mixed", "clean"} {

@@ -111,16 +111,16 @@ func init() {
 
 // repairJSON is the --json line for one item.
 type repairJSON struct {
-	Kind      string           `json:"kind"` // "repair"
-	ID        string           `json:"id"`
-	Path      string           `json:"path,omitempty"` // fixed.eml
-	Written   bool             `json:"written"`
-	Existing  bool             `json:"existing,omitempty"` // fixed.eml was already there
-	Changes   []repair.Change  `json:"changes"`
-	Manual    []repair.Manual  `json:"manual,omitempty"`
-	Remaining []mime.Finding   `json:"remaining"`
-	Blocking  int              `json:"blocking"`
-	Error     string           `json:"error,omitempty"`
+	Kind      string          `json:"kind"` // "repair"
+	ID        string          `json:"id"`
+	Path      string          `json:"path,omitempty"` // fixed.eml
+	Written   bool            `json:"written"`
+	Existing  bool            `json:"existing,omitempty"` // fixed.eml was already there
+	Changes   []repair.Change `json:"changes"`
+	Manual    []repair.Manual `json:"manual,omitempty"`
+	Remaining []mime.Finding  `json:"remaining"`
+	Blocking  int             `json:"blocking"`
+	Error     string          `json:"error,omitempty"`
 }
 
 func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (err error) {

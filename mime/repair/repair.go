@@ -108,21 +108,21 @@ var fixable = map[string]string{
 
 // manualWhy explains, for rules without a safe fixer, why none exists.
 var manualWhy = map[string]string{
-	"STR-001": "where the header ends is a guess; insert the empty line by hand",
-	"STR-003": "dot-stuffing is undocumented outside IIS PickUp; edit the lone '.' line",
-	"HDR-005": "the field is too long once unfolded; shortening it changes the message",
-	"MP-001":  "the boundary never appears; the structure cannot be recovered safely",
-	"MP-003":  "changing the boundary means rewriting every delimiter; do it by hand",
-	"MP-006":  "deep nesting cannot be flattened without changing the message",
-	"MP-007":  "deeply embedded messages cannot be flattened without changing the message",
-	"ENC-002": "uuencode data cannot be repaired without guessing",
-	"ENC-003": "BinHex content is best removed by hand",
-	"ENC-006": "UTF-7 text must be converted by hand",
-	"ENC-007": "truncated double-byte text cannot be completed",
+	"STR-001":  "where the header ends is a guess; insert the empty line by hand",
+	"STR-003":  "dot-stuffing is undocumented outside IIS PickUp; edit the lone '.' line",
+	"HDR-005":  "the field is too long once unfolded; shortening it changes the message",
+	"MP-001":   "the boundary never appears; the structure cannot be recovered safely",
+	"MP-003":   "changing the boundary means rewriting every delimiter; do it by hand",
+	"MP-006":   "deep nesting cannot be flattened without changing the message",
+	"MP-007":   "deeply embedded messages cannot be flattened without changing the message",
+	"ENC-002":  "uuencode data cannot be repaired without guessing",
+	"ENC-003":  "BinHex content is best removed by hand",
+	"ENC-006":  "UTF-7 text must be converted by hand",
+	"ENC-007":  "truncated double-byte text cannot be completed",
 	"TNEF-001": "a broken TNEF (winmail.dat) part must be removed by hand",
 	"TNEF-002": "TNEF from outside must be removed or converted by hand",
 	"ADDR-006": "the message has no From; add one by hand (or give replay an envelope sender)",
-	"HDR-001": "printf directives are message text; edit them by hand",
+	"HDR-001":  "printf directives are message text; edit them by hand",
 }
 
 // Fixable reports whether Repair has a fixer for the rule, and what it does.
