@@ -19,7 +19,7 @@ import (
 // envLineRules checks one x-sender / x-receiver line.
 func (s *scanner) envLineRules(st *envState, f *field, isSender bool, addr, params string, n int) {
 	p := s.root.p
-	ev := append(append([]byte{}, f.name...), f.value...)
+	ev := fieldEvidence(f)
 	rule := "ENV-001"
 	if s.opts.Folder == FolderReplay {
 		rule = "ENV-002"
@@ -51,7 +51,7 @@ func (s *scanner) replayField(st *envState, f *field) {
 		return
 	}
 	p := s.root.p
-	ev := append(append([]byte{}, f.name...), f.value...)
+	ev := fieldEvidence(f)
 	if st.sawOrdinary {
 		p.report("ENV-002", f.offset, f.line, "Replay X-header after an ordinary header field", ev)
 	}
@@ -156,7 +156,7 @@ func (s *scanner) pickupRules(e *entity) {
 		if f == nil {
 			return e.headerOff, e.headerLn, nil
 		}
-		return f.offset, f.line, append(append([]byte{}, f.name...), f.value...)
+		return f.offset, f.line, fieldEvidence(f)
 	}
 	if from == 0 && sender == 0 {
 		off, line, ev := fieldEv(fromF)

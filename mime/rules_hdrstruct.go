@@ -29,9 +29,18 @@ func (s *scanner) fieldRules(e *entity, f *field) {
 		if f.is(name) {
 			e.unique[i]++
 			if e.unique[i] == 2 {
-				e.p.report("HDR-006", f.offset, f.line, "duplicate "+name+" field", append(append([]byte{}, f.name...), f.value...))
+				e.p.report("HDR-006", f.offset, f.line, "duplicate "+name+" field", fieldEvidence(f))
 			}
 			break
 		}
 	}
+}
+
+// fieldEvidence returns the start of a field ("Name:value") for an
+// excerpt, copying no more than an excerpt shows.
+func fieldEvidence(f *field) []byte {
+	b := make([]byte, 0, ExcerptMax+1)
+	b = append(b, f.name[:min(len(f.name), ExcerptMax+1)]...)
+	b = append(b, ':')
+	return append(b, f.value[:min(len(f.value), ExcerptMax+1-min(len(b), ExcerptMax+1))]...)
 }

@@ -43,7 +43,7 @@ func (s *scanner) structureChecks(e *entity) {
 	p := e.p
 	ev := []byte(nil)
 	if f := p.field("Content-Type"); f != nil {
-		ev = append(append([]byte{}, f.name...), f.value...)
+		ev = fieldEvidence(f)
 	}
 	if p.depth > s.lim.Nesting && !s.flags.nesting {
 		s.flags.nesting = true
