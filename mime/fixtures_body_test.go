@@ -83,6 +83,10 @@ func bodyFixtures() []bodyFixture {
 	long := sampleTNEF()
 	long[6].length = 0x00ffffff // attAttachData claims 16 MB
 	tnefLong := buildTNEF(long)
+	// attMsgProps whose PR_RTF_COMPRESSED-style binary value claims 2 GB.
+	mapiBad := append(append([]tnefAttr(nil), sampleTNEF()[:4]...), tnefAttr{level: 1, id: attMsgProps,
+		data: mapiList(mapiFixed(0x0e070003, le32b(1)), append(append(le32b(0x10090102), le32b(1)...), le32b(0x7fff0000)...))})
+	tnefMAPIBad := buildTNEF(mapiBad)
 	tnefPart := []string{
 		`Content-Type: application/ms-tnef; name="winmail.dat"`,
 		"Content-Transfer-Encoding: base64",
@@ -182,6 +186,9 @@ func bodyFixtures() []bodyFixture {
 		{rule: "TNEF-001", name: "pos-length-past-end", part: "1.2",
 			eml:  mixed("TNEF attribute too long", tnefPart, base64Lines(tnefLong)),
 			note: "attAttachData declares 16 MB in a part of a few hundred bytes"},
+		{rule: "TNEF-001", name: "pos-mapi-value-overrun", part: "1.2",
+			eml:  mixed("TNEF MAPI overrun", tnefPart, base64Lines(tnefMAPIBad)),
+			note: "attMsgProps property 0x10090102 whose value length (2 GB) runs past the attribute (MS06-003 pattern)"},
 		{rule: "TNEF-001", name: "pos-bad-signature", part: "1.2",
 			eml:  mixed("TNEF bad signature", tnefPart, base64Lines(append([]byte{0x78, 0x9f, 0x3e, 0x00}, tnefGood[4:]...))),
 			note: "signature 78 9F 3E 00"},
@@ -219,6 +226,8 @@ func bodyFixtures() []bodyFixture {
 				j = len(buildTNEF(zero[:5]))
 			case "pos-length-past-end":
 				j = len(buildTNEF(long[:6]))
+			case "pos-mapi-value-overrun":
+				j = len(buildTNEF(mapiBad[:4])) + 9 + 4 + 8 // attribute header, count, first property
 			}
 			f.marker, f.delta = tnefAt(j)
 		}

@@ -17,6 +17,9 @@ import (
 //	0x0002 atpText, ...), length (4 bytes), data (length bytes),
 //	checksum (2 bytes: the sum of the data bytes modulo 65536).
 //
+// The MAPI property lists inside some attributes are checked too (see
+// rules_tnef_mapi.go).
+//
 // The validator streams the transfer-decoded body: it never holds an
 // attribute's data, only sums it as it passes.
 
@@ -140,6 +143,7 @@ type tnefChecker struct {
 	sumLine  int
 	attrs    int
 	trail    []byte // bytes seen in tnefTrail (at most 3: a line ending and one more)
+	mapi     mapiParser
 
 	started   bool
 	startOff  int64
@@ -210,8 +214,12 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 					c.fail(c.attrOff, c.attrLine, fmt.Sprintf("TNEF attribute 0x%08x is a zero-length string", c.id), c.hdr[:])
 					return
 				}
+				c.startMAPI()
 				c.stage = tnefData
 				if c.left == 0 {
+					if !c.endMAPI() {
+						return
+					}
 					c.stage = tnefSum
 				}
 			}
@@ -227,6 +235,9 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 			if n > c.left {
 				n = c.left
 			}
+			if c.mapi.st != mapiDone && !c.feedMAPI(b[i:i+int(n)], m, i, c.left) {
+				return
+			}
 			var s uint16
 			for _, x := range b[i : i+int(n)] {
 				s += uint16(x)
@@ -235,6 +246,9 @@ func (c *tnefChecker) decoded(b []byte, m *srcMap) {
 			c.left -= n
 			i += int(n)
 			if c.left == 0 {
+				if !c.endMAPI() {
+					return
+				}
 				c.stage = tnefSum
 			}
 		case tnefSum:

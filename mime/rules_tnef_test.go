@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"strings"
@@ -51,7 +52,80 @@ func sampleTNEF() []tnefAttr {
 		{level: 2, id: 0x00069002, data: []byte{1, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}}, // attAttachRenddata
 		{level: 2, id: 0x00018010, data: []byte("report.txt\x00")},                         // attAttachTitle
 		{level: 2, id: 0x0006800f, data: []byte(strings.Repeat("quarterly figures\r\n", 40))},
+		{level: 2, id: attAttachment, data: sampleMAPIList()},
 	}
+}
+
+// MAPI property list builders (MS-OXTNEF 2.1.3.4).
+
+func le32b(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+func padded(b []byte) []byte {
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// mapiList is a count followed by the properties.
+func mapiList(props ...[]byte) []byte {
+	b := le32b(uint32(len(props)))
+	for _, p := range props {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// mapiFixed is a fixed-size property: tag and value padded to 4.
+func mapiFixed(tag uint32, v []byte) []byte { return append(le32b(tag), padded(v)...) }
+
+// mapiVar is a variable-size or multi-valued property: tag, value count,
+// then each value as length, data, padding.
+func mapiVar(tag uint32, vals ...[]byte) []byte {
+	b := append(le32b(tag), le32b(uint32(len(vals)))...)
+	for _, v := range vals {
+		b = append(b, le32b(uint32(len(v)))...)
+		b = append(b, padded(append([]byte(nil), v...))...)
+	}
+	return b
+}
+
+// mapiNamed puts a named-property header (GUID, kind, ID or name) between
+// the tag and the value of prop.
+func mapiNamed(prop []byte, name string) []byte {
+	b := append([]byte(nil), prop[:4]...)
+	b = append(b, bytes.Repeat([]byte{0xab}, 16)...) // GUID
+	if name == "" {
+		b = append(b, le32b(0)...)
+		b = append(b, le32b(0x8501)...)
+	} else {
+		u := []byte{}
+		for _, r := range name + "\x00" {
+			u = append(u, byte(r), 0)
+		}
+		b = append(b, le32b(1)...)
+		b = append(b, le32b(uint32(len(u)))...)
+		b = append(b, padded(u)...)
+	}
+	return append(b, prop[4:]...)
+}
+
+// sampleMAPIList is an attachment's properties in every shape the parser
+// knows: fixed sizes, strings, binary, multi-valued, named by ID and by name.
+func sampleMAPIList() []byte {
+	return mapiList(
+		mapiFixed(0x0e200003, le32b(644)),                      // PR_ATTACH_SIZE
+		mapiFixed(0x0e21000b, []byte{1, 0}),                    // a Boolean
+		mapiFixed(0x30070040, make([]byte, 8)),                 // PR_LAST_MODIFICATION_TIME
+		mapiVar(0x3707001e, []byte("report.txt\x00")),          // PR_ATTACH_LONG_FILENAME (String8)
+		mapiVar(0x3704001f, []byte("r\x00e\x00p\x00\x00\x00")), // PR_ATTACH_FILENAME_W (Unicode)
+		mapiVar(0x37010102, []byte("quarterly figures")),       // PR_ATTACH_DATA_BIN
+		mapiVar(0x0e1e101e, []byte("a\x00"), []byte("bc\x00")),
+		mapiNamed(mapiFixed(0x80020003, le32b(7)), ""),
+		mapiNamed(mapiVar(0x8003001f, []byte("x\x00\x00\x00")), "Keywords"),
+		mapiFixed(0x10030005, make([]byte, 8)),
+		append(append(le32b(0x30091003), le32b(2)...), make([]byte, 8)...), // multi-valued Int32
+	)
 }
 
 // base64Lines encodes b as base64 in CRLF lines of 76 characters.
@@ -82,7 +156,7 @@ func TestTNEFChecker(t *testing.T) {
 	badSum := sampleTNEF()
 	badSum[6].sumDelta = 1
 	badSumBytes := buildTNEF(badSum)
-	sumAt := len(badSumBytes) - 2
+	sumAt := len(buildTNEF(badSum[:7])) - 2
 
 	zeroStr := sampleTNEF()
 	zeroStr[3].data = nil
@@ -100,7 +174,7 @@ func TestTNEFChecker(t *testing.T) {
 	badSig := append([]byte{0x78, 0x9f, 0x3e, 0x23}, good[4:]...)
 
 	cut := good[:len(good)-5] // inside the last attribute's data
-	lastAt := len(buildTNEF(sampleTNEF()[:6]))
+	lastAt := len(buildTNEF(sampleTNEF()[:7]))
 
 	tests := []struct {
 		name string
@@ -212,5 +286,70 @@ func TestBodyNULChecker(t *testing.T) {
 	}
 	if fs := scanBody(testPart("application/octet-stream", "binary", nil), []byte("a\x00b"), 0, nil, "STR-006"); len(fs) != 0 {
 		t.Errorf("binary part: %v", fs)
+	}
+}
+
+func TestTNEFMAPIProperties(t *testing.T) {
+	prefix := sampleTNEF()[:4]
+	base := len(buildTNEF(prefix)) + 9 // first data byte of the MAPI attribute
+	huge := append(le32b(0x37010102), le32b(1)...)
+	huge = append(huge, le32b(0x7fff0000)...) // a binary value of 2 GB
+	rows := func(n uint32, lists ...[]byte) []byte {
+		b := le32b(n)
+		for _, l := range lists {
+			b = append(b, l...)
+		}
+		return b
+	}
+	named := mapiNamed(mapiFixed(0x80020003, le32b(7)), "Keywords")
+	badKind := append([]byte(nil), named...)
+	copy(badKind[20:24], le32b(5))
+	longName := append([]byte(nil), named...)
+	copy(longName[24:28], le32b(1<<20))
+	tests := []struct {
+		name string
+		id   uint32
+		data []byte
+		at   int // offset in data of the expected finding; -1 valid; -2 the attribute start
+		msg  string
+	}{
+		{"valid", attMsgProps, sampleMAPIList(), -1, "valid"},
+		{"valid empty list", attMsgProps, mapiList(), -1, "valid"},
+		{"valid recipient table", attRecipTable, rows(2, sampleMAPIList(), mapiList(mapiVar(0x3001001e, []byte("Bob\x00")))), -1, "valid"},
+		{"unknown type stops quietly", attMsgProps, append(mapiList(mapiFixed(0x0e200003, le32b(1)), mapiFixed(0x123400fb, nil)), 0xff, 0xff, 0xff), -1, "valid"},
+		{"value length past the end", attMsgProps, mapiList(mapiFixed(0x0e200003, le32b(1)), huge), 4 + 8, "property 0x37010102 value of 2147418112 bytes runs past"},
+		{"property count past the end", attMsgProps, append(le32b(1000), mapiFixed(0x0e200003, le32b(1))...), -2, "list of 1000 properties"},
+		{"fewer properties than counted", attAttachment, append(le32b(3), append(mapiFixed(0x0e200003, le32b(1)), mapiFixed(0x0e210003, le32b(1))...)...), -2, "cut off"},
+		{"recipient rows past the end", attRecipTable, rows(1 << 30), -2, "recipient table of 1073741824 rows"},
+		{"named property bad kind", attMsgProps, mapiList(badKind), 4, "named-property kind 5"},
+		{"named property name past the end", attMsgProps, mapiList(longName), 4, "property name of 1048576 bytes"},
+		{"empty property attribute", attMsgProps, nil, -2, "cut off"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			attrs := append(append([]tnefAttr(nil), prefix...), tnefAttr{level: 1, id: tc.id, data: tc.data})
+			body := buildTNEF(attrs)
+			mk := func() *part { return testPart("application/ms-tnef", "binary", nil) }
+			fs := scanBody(mk(), body, 0, nil, "TNEF-001")
+			if len(fs) != 1 {
+				t.Fatalf("want one finding, got %v", fs)
+			}
+			f := fs[0]
+			switch {
+			case tc.at == -1:
+				if f.Severity != Low || !strings.Contains(f.Message, tc.msg) {
+					t.Fatalf("want valid, got %v", f)
+				}
+			default:
+				want := int64(base + tc.at)
+				if tc.at == -2 {
+					want = int64(base - 9)
+				}
+				if f.Severity != Crash || f.Offset != want || !strings.Contains(f.Message, tc.msg) {
+					t.Fatalf("got %v; want crash at %d mentioning %q", f, want, tc.msg)
+				}
+			}
+			checkSplitInvariance(t, mk, body, "TNEF-001")
+		})
 	}
 }
