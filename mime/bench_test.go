@@ -80,3 +80,9 @@ func BenchmarkScan1GiB(b *testing.B) {
 		b.ReportMetric(float64(h.peak)/(1<<20), "peak-heap-MiB")
 	}
 }
+
+// BenchmarkScanLongLines: every line is over the STR-004 limit; past the
+// per-rule cap the scan must not allocate per line.
+func BenchmarkScanLongLines(b *testing.B) {
+	benchScan(b, readAll(b, io.MultiReader(str("From: a@b\r\n\r\n"), rep(string(bytes.Repeat([]byte("x"), 1200))+"\r\n", 1202*2000))))
+}

@@ -58,7 +58,7 @@ func (s *scanner) endLine(data, eol []byte) {
 		}
 		s.lines.cr++
 	}
-	if s.lineLen > int64(s.lim.LineLength) {
+	if s.lineLen > int64(s.lim.LineLength) && s.wants("STR-004") {
 		sev, what := High, "line"
 		if s.lineInHeader {
 			what = "header line"
@@ -73,6 +73,20 @@ func (s *scanner) endLine(data, eol []byte) {
 		s.rep.add("STR-003", path, s.lineOff, s.lineNo,
 			"line holding only \".\": the pickup service ends the message here and sends the rest as SMTP commands", excerptBytes(head, eol))
 	}
+}
+
+// wants reports whether a finding of the rule would be kept, counting it
+// as omitted when the rule is at its cap, so that callers can skip building
+// the message (a file of a million long lines allocates nothing past the cap).
+func (s *scanner) wants(rule string) bool {
+	if !s.rep.enabled(rule) {
+		return false
+	}
+	if s.rep.perRule[rule] >= s.lim.FindingsPerRule || len(s.rep.findings) >= s.lim.Findings {
+		s.rep.omitted++
+		return false
+	}
+	return true
 }
 
 // excerptBytes joins a line's head and its ending for an excerpt without

@@ -352,3 +352,35 @@ func TestFieldAt(t *testing.T) {
 		}
 	}
 }
+
+// TestScanNoPerLineAllocation: the allocations of a scan do not grow with
+// the number of body lines (header, parts and findings allocate; lines
+// must not).
+func TestScanNoPerLineAllocation(t *testing.T) {
+	msg := func(lines int) []byte {
+		var b bytes.Buffer
+		b.WriteString("From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n")
+		for i := 0; i < lines; i++ {
+			b.WriteString("an ordinary line of body text, with nothing wrong in it at all\r\n")
+		}
+		b.WriteString("--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		for i := 0; i < lines; i++ {
+			b.WriteString("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5\r\n")
+		}
+		b.WriteString("--b--\r\n")
+		return b.Bytes()
+	}
+	allocs := func(data []byte) float64 {
+		r := bytes.NewReader(data)
+		return testing.AllocsPerRun(5, func() {
+			r.Reset(data)
+			if _, err := Scan(r, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(msg(100)), allocs(msg(20000))
+	if large > small+20 {
+		t.Errorf("%v allocations for 100 lines per part, %v for 20000: something allocates per line", small, large)
+	}
+}
