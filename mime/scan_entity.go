@@ -574,6 +574,16 @@ func headerLike(data []byte) bool {
 // findDelimiter returns the stack index of the innermost open multipart
 // whose boundary the line is a delimiter of (RFC 2046 5.1.1: "--" boundary,
 // optional "--", optional white space), or -1.
+//
+// QUIRK: RFC 2046 5.1.1's note to implementors says a boundary need only
+// begin the line, while its grammar allows nothing but transport padding
+// after it. We follow the grammar, as Python's email and Go's
+// mime/multipart do; mime4j and stalwart match the prefix. A line such as
+// "--b trailing text" is therefore body text here (see the stalwart and
+// mime4j disagreements in corpus_test.go), and MP-005 reports boundaries
+// that a prefix-matching reader would confuse. The innermost multipart is
+// tried first, so an inner boundary equal to an outer one (MP-005) closes
+// the inner part, as in Python.
 func (s *scanner) findDelimiter(data []byte) (k int, closing bool) {
 	for i := len(s.stack) - 1; i >= 0; i-- {
 		e := s.stack[i]
