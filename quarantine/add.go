@@ -105,6 +105,11 @@ func itemMembers(storeDir string, item queue.Item) ([]queue.Member, error) {
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("quarantine %s: %w", abs, err)
 		}
+		// The path must be one that item.json accepts back on restore (no
+		// UNC or device paths on Windows).
+		if err := checkOriginalPath(abs, name); err != nil {
+			return nil, fmt.Errorf("quarantine %s: %w", abs, err)
+		}
 		if k := strings.ToLower(name); seen[k] {
 			return nil, fmt.Errorf("quarantine %s: two files of the item are named %q", abs, name)
 		} else {

@@ -145,7 +145,7 @@ func TestKill_recoverInvariant(t *testing.T) {
 						t.Fatal("child not ready")
 					}
 				}
-				time.Sleep(time.Duration(rng.Intn(40000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.Intn(120000)) * time.Microsecond)
 				cmd.Process.Signal(syscall.SIGKILL)
 				cmd.Wait()
 
