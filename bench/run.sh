@@ -15,6 +15,7 @@
 #   OUT=bench         where RESULTS.md and results/*.tsv go
 #   WORK=/tmp/...     scratch dir for binaries and corpora (default: mktemp under TMPDIR)
 #   KEEP=1            keep WORK (corpora) afterwards
+#   APPEND=1          keep earlier results of the sections not in SECTIONS
 #
 # Needs: go, bash, find, xargs, cat. python3 is optional (its row is skipped
 # with a note if absent); only its standard library is used.
@@ -50,10 +51,31 @@ has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 mkdir -p "$BIN" "$RES"
-: > "$RES/runs.tsv"
-: > "$RES/corpora.tsv"
 : > "$LOG"
-rm -f "$RES/crosscheck.txt"
+# APPEND=1 keeps the results of sections not run this time (rerun one
+# section after a scanner change); otherwise every result is replaced.
+if [[ "${APPEND:-}" == 1 && -f "$RES/runs.tsv" ]]; then
+	pat=""
+	for s in $SECTIONS; do
+		case $s in
+		main) pat+="|main" ;;
+		workers) pat+="|workers" ;;
+		scale) pat+="|scale-.*" ;;
+		huge) pat+="|huge" ;;
+		tiny) pat+="|tiny-.*" ;;
+		esac
+	done
+	for f in runs corpora; do
+		grep -Ev "^(${pat#|})"$'\t' "$RES/$f.tsv" > "$RES/$f.keep" || true
+		mv "$RES/$f.keep" "$RES/$f.tsv"
+	done
+	if has main; then rm -f "$RES/crosscheck.txt"; fi
+	cp "$RES/meta.tsv" "$WORK/meta.prev" 2> /dev/null || true
+else
+	: > "$RES/runs.tsv"
+	: > "$RES/corpora.tsv"
+	rm -f "$RES/crosscheck.txt"
+fi
 
 # ---- build everything from this checkout ----
 say "building into $BIN"
@@ -108,6 +130,9 @@ fi
 		printf 'mailroot built from\t%s\n' "working tree at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet HEAD -- mime cmd queue 2>/dev/null || echo ' plus uncommitted changes in mime/cmd/queue')"
 	else
 		printf 'mailroot built from\t%s\n' "$MAILROOT_SRC"
+	fi
+	if [[ "${APPEND:-}" == 1 ]]; then
+		printf 'sections run on this date\t%s (the others kept from %s)\n' "$SECTIONS" "$(grep -m1 '^date' "$WORK/meta.prev" 2> /dev/null | cut -f2 || echo 'an earlier run')"
 	fi
 } > "$RES/meta.tsv"
 
