@@ -83,7 +83,17 @@ func cleanEnvParams(p string) (string, error) {
 			return "", &AddressError{Role: "parameter", Address: p}
 		}
 	}
-	return strings.Join(strings.Fields(p), " "), nil
+	// A word without "=" continues the previous value: "NOTIFY=FAILURE
+	// DELAY" (a comma list split by a reader) becomes "NOTIFY=FAILURE,DELAY".
+	var out []string
+	for _, f := range strings.Fields(p) {
+		if !strings.Contains(f, "=") && len(out) > 0 && strings.Contains(out[len(out)-1], "=") {
+			out[len(out)-1] += "," + f
+			continue
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, " "), nil
 }
 
 // EnvelopeLines returns the envelope lines WriteMessage puts before the

@@ -104,6 +104,17 @@ func TestWriteMessage_exact(t *testing.T) {
 	}
 }
 
+func TestEnvelopeLines_splitNotifyList(t *testing.T) {
+	env := mime.Envelope{Sender: "a@x.org", Recipients: []string{"b@y.org"}, Params: map[string]string{"b@y.org": "NOTIFY=FAILURE DELAY ORCPT=rfc822;b@y.org"}}
+	got, err := EnvelopeLines(FormatReplay, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "X-Sender: <a@x.org>\r\nX-Receiver: <b@y.org> NOTIFY=FAILURE,DELAY ORCPT=rfc822;b@y.org\r\n"; string(got) != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestWriteMessage_nullSender(t *testing.T) {
 	env := mime.Envelope{Sender: "<>", Recipients: []string{"b@y.org"}}
 	var out bytes.Buffer

@@ -29,6 +29,9 @@ const (
 	RoleFixed = "fixed"
 	// JournalKind is the journal transaction kind of a replay.
 	JournalKind = "replay"
+	// OutcomeSuperseded closes, in the journal, a replay intent whose
+	// outcome was never recorded once the admin replays again (--again).
+	OutcomeSuperseded = "superseded"
 	// maxMessage bounds what is read into memory.
 	maxMessage = 512 << 20
 )
@@ -244,9 +247,13 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 		last := prev[len(prev)-1]
 		return refuse("already replayed on %s (%s); pass --again to send it once more", last.Time.Format(time.RFC3339), last.Detail)
 	}
+	var stale []quarantine.Entry
 	for _, e := range st.OpenIntents() {
-		if e.ID == id && e.Kind == JournalKind && !opts.Again {
-			return refuse("an earlier replay (%s) never recorded its outcome: the message may have been sent; check the target, then pass --again", e.Txn)
+		if e.ID == id && e.Kind == JournalKind {
+			if !opts.Again {
+				return refuse("an earlier replay (%s) never recorded its outcome: the message may have been sent; check the target, then pass --again", e.Txn)
+			}
+			stale = append(stale, e)
 		}
 	}
 	switch rec.State {
@@ -350,6 +357,16 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 	if opts.DryRun {
 		res.Outcome = Planned
 		return res, nil
+	}
+
+	// The admin checked the target and chose to send again: close the
+	// intents whose outcome was never recorded, so that they stop showing
+	// as open.
+	for _, e := range stale {
+		if err := st.Journal(quarantine.Entry{V: quarantine.JournalVersion, Time: time.Now().UTC(), Op: quarantine.OpRecover, Kind: JournalKind, Txn: e.Txn, ID: id,
+			Outcome: OutcomeSuperseded, Detail: "outcome never recorded; replayed again with --again"}); err != nil {
+			return res, fmt.Errorf("replay %s: journal: %w", id, err)
+		}
 	}
 
 	// Send, with a journal intent first so that a crash leaves a trace.

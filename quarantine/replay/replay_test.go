@@ -352,3 +352,35 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("slept %v, want two 600ms pauses (100/min)", slept)
 	}
 }
+
+// TestReplay_interruptedIntent: a replay intent with no completion (the
+// process died between sending and recording) makes the outcome unknown;
+// replay refuses until --again, which closes the stale intent.
+func TestReplay_interruptedIntent(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.pickup, "stuck.eml", mime.FolderPickup, pickupMsg)
+	stale := quarantine.Entry{V: quarantine.JournalVersion, Time: time.Now().UTC(), Op: quarantine.OpIntent, Kind: JournalKind, Txn: id + "-replay-1", ID: id,
+		Files: []quarantine.FileOp{{To: "smtp://127.0.0.1:25", Size: 1}}}
+	if err := e.st.Journal(stale); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) || !strings.Contains(err.Error(), "never recorded its outcome") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Again: true}); err != nil {
+		t.Fatalf("replay --again: %v", err)
+	}
+	for _, o := range e.st.OpenIntents() {
+		if o.ID == id {
+			t.Errorf("intent %s still open", o.Txn)
+		}
+	}
+	var closed bool
+	for _, en := range e.replayEntries(t) {
+		closed = closed || (en.Txn == stale.Txn && en.Op == quarantine.OpRecover && en.Outcome == OutcomeSuperseded)
+	}
+	if !closed {
+		t.Error("the stale intent was not closed in the journal")
+	}
+}

@@ -103,11 +103,18 @@ func sendSMTP(ctx context.Context, t Target, env mime.Envelope, data []byte) (*R
 		}
 	}
 	sender := strings.Trim(strings.TrimSpace(env.Sender), "<>")
-	if err := c.Mail(sender, &smtp.MailOptions{Size: int64(len(data))}); err != nil {
+	mo := &smtp.MailOptions{Size: int64(len(data))}
+	mailParams(mo, env.Params[""])
+	if err := c.Mail(sender, mo); err != nil {
 		return nil, fmt.Errorf("MAIL FROM: %w", err)
 	}
 	for _, r := range env.Recipients {
-		if err := c.Rcpt(strings.Trim(strings.TrimSpace(r), "<>"), nil); err != nil {
+		addr := strings.Trim(strings.TrimSpace(r), "<>")
+		p, ok := env.Params[r]
+		if !ok {
+			p = env.Params[addr]
+		}
+		if err := c.Rcpt(addr, rcptParams(p)); err != nil {
 			return nil, fmt.Errorf("RCPT TO %s: %w", r, err)
 		}
 	}
@@ -154,4 +161,73 @@ func classify(id, target string, reply *Reply, err error) *SendError {
 		out.Temporary = strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "EOF")
 	}
 	return out
+}
+
+// paramMap splits "KEY=VALUE KEY=VALUE" ESMTP parameters (keys upper-cased).
+func paramMap(p string) map[string]string {
+	m := map[string]string{}
+	last := ""
+	for _, f := range strings.Fields(p) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok && last != "" {
+			// QUIRK: the scanner records "NOTIFY=FAILURE,DELAY" as
+			// "NOTIFY=FAILURE DELAY"; a bare word continues the value.
+			m[last] += "," + f
+			continue
+		}
+		last = strings.ToUpper(k)
+		m[last] = v
+	}
+	return m
+}
+
+// xtextDecode undoes RFC 3461 xtext ("+2B" is "+"); go-smtp encodes again.
+func xtextDecode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '+' && i+2 < len(s) {
+			var c byte
+			if _, err := fmt.Sscanf(s[i+1:i+3], "%02X", &c); err == nil {
+				b.WriteByte(c)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// mailParams keeps the recorded DSN parameters of the sender line (RFC
+// 3461 RET and ENVID); go-smtp sends them when the server offers DSN, and
+// BODY=8BITMIME when it offers 8BITMIME.
+func mailParams(mo *smtp.MailOptions, p string) {
+	m := paramMap(p)
+	switch strings.ToUpper(m["RET"]) {
+	case "FULL":
+		mo.Return = smtp.DSNReturnFull
+	case "HDRS":
+		mo.Return = smtp.DSNReturnHeaders
+	}
+	if id := xtextDecode(m["ENVID"]); id != "" {
+		mo.EnvelopeID = id
+	}
+}
+
+// rcptParams keeps a recipient's recorded NOTIFY and ORCPT (RFC 3461).
+func rcptParams(p string) *smtp.RcptOptions {
+	m := paramMap(p)
+	ro := &smtp.RcptOptions{}
+	if n := m["NOTIFY"]; n != "" {
+		for _, v := range strings.Split(strings.ToUpper(n), ",") {
+			switch smtp.DSNNotify(v) {
+			case smtp.DSNNotifyNever, smtp.DSNNotifyDelayed, smtp.DSNNotifyFailure, smtp.DSNNotifySuccess:
+				ro.Notify = append(ro.Notify, smtp.DSNNotify(v))
+			}
+		}
+	}
+	if t, addr, ok := strings.Cut(m["ORCPT"], ";"); ok && strings.EqualFold(t, "rfc822") && addr != "" {
+		ro.OriginalRecipientType, ro.OriginalRecipient = smtp.DSNAddressTypeRFC822, xtextDecode(addr)
+	}
+	return ro
 }

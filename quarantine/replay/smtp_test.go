@@ -31,6 +31,9 @@ type received struct {
 	data  []byte
 	tls   bool
 	user  string
+	ret   smtp.DSNReturn
+	envID string
+	notes []string // NOTIFY per recipient
 }
 
 // testServer is a real go-smtp server on 127.0.0.1:0 whose behaviour each
@@ -66,19 +69,29 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, o *smtp.MailOptions) error {
 	if s.srv.password != "" && !s.authed {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
 	}
 	s.cur.from = from
+	if o != nil {
+		s.cur.ret, s.cur.envID = o.Return, o.EnvelopeID
+	}
 	_, s.cur.tls = s.conn.TLSConnectionState()
 	return nil
 }
 
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *session) Rcpt(to string, o *smtp.RcptOptions) error {
 	if s.srv.rcptErr != nil {
 		return s.srv.rcptErr
 	}
+	n := ""
+	if o != nil {
+		for _, v := range o.Notify {
+			n += string(v) + ","
+		}
+	}
+	s.cur.notes = append(s.cur.notes, n)
 	s.cur.rcpts = append(s.cur.rcpts, to)
 	return nil
 }
@@ -117,6 +130,7 @@ func startServer(t *testing.T, cfg *tls.Config, configure func(*testServer)) *te
 		return &session{srv: ts, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
+	srv.EnableDSN = true
 	srv.AllowInsecureAuth = cfg == nil
 	srv.TLSConfig = cfg
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -280,5 +294,27 @@ func TestSMTP_failuresLeaveItemQuarantined(t *testing.T) {
 			}
 			e.checkJournal(t, quarantine.OpAbort, quarantine.OpDone)
 		})
+	}
+}
+
+// TestSMTP_replayParamsKept: the ESMTP parameters of an Exchange Replay
+// file's envelope (RET, ENVID, NOTIFY) reach the server.
+func TestSMTP_replayParamsKept(t *testing.T) {
+	ts := startServer(t, nil, nil)
+	e := newEnv(t)
+	msg := "X-Sender: <alice@example.com> BODY=7bit RET=HDRS ENVID=abc+2B1\r\nX-Receiver: <bob@example.net> NOTIFY=FAILURE,DELAY\r\nX-Receiver: <carol@example.net>\r\n" + smtpMsg
+	id := e.add(t, e.root, "r.eml", mime.FolderReplay, msg)
+	if _, err := Replay(context.Background(), e.st, id, Target{Kind: ToSMTP, Addr: ts.addr}, Options{Original: true, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ts.got) != 1 {
+		t.Fatalf("server got %d messages", len(ts.got))
+	}
+	g := ts.got[0]
+	if g.ret != smtp.DSNReturnHeaders || g.envID != "abc+1" || strings.Join(g.notes, "|") != "FAILURE,DELAY,|" {
+		t.Errorf("RET %q ENVID %q NOTIFY %q", g.ret, g.envID, g.notes)
+	}
+	if string(g.data) != smtpMsg {
+		t.Errorf("DATA %q", g.data)
 	}
 }
