@@ -62,6 +62,11 @@ func (s *Store) Restore(ctx context.Context, idOrPrefix string, dryRun bool) (*R
 			return nil, fmt.Errorf("quarantine %s: %w", id, err)
 		}
 		src := filepath.Join(itemDir, f.Name)
+		if fi, err := os.Lstat(src); err != nil {
+			return nil, fmt.Errorf("quarantine %s: %w", id, err)
+		} else if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("quarantine %s: %s is not a regular file (%s); refusing to restore it", id, src, fi.Mode().Type())
+		}
 		n, sum, err := hashFile(ctx, src)
 		if err != nil {
 			return nil, fmt.Errorf("quarantine %s: %w", id, err)

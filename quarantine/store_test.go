@@ -375,6 +375,19 @@ func TestRestore_originalFolderGoneOrLink(t *testing.T) {
 	}
 	elsewhere := t.TempDir()
 	tcheck(t, os.Symlink(elsewhere, dir), "symlink")
+	// A store copy replaced by a link is not restored either.
+	stored := filepath.Join(s.ItemDir(rec.ID), filepath.Base(items[1].Path))
+	tcheck(t, os.Rename(stored, stored+".real"), "rename")
+	tcheck(t, os.Symlink(stored+".real", stored), "symlink")
+	tcheck(t, os.Remove(dir), "unlink")
+	tcheck(t, os.Rename(dir+".old", dir), "rename back")
+	if _, err := s.Restore(ctx(), rec.ID, false); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("restore of a linked store copy: %v", err)
+	}
+	tcheck(t, os.Remove(stored), "unlink")
+	tcheck(t, os.Rename(stored+".real", stored), "rename")
+	tcheck(t, os.Rename(dir, dir+".old"), "rename")
+	tcheck(t, os.Symlink(elsewhere, dir), "symlink")
 	if _, err := s.Restore(ctx(), rec.ID, false); err == nil {
 		t.Fatal("restore through a symlinked folder accepted")
 	}
