@@ -152,7 +152,7 @@ report() {
 # need BYTES: fail early when the scratch disk cannot hold a corpus.
 need() {
 	local avail
-	avail=$(df -Pk "$WORK" | awk 'NR==2 {printf "%d", $4 * 1024}')
+	avail=$(df -Pk "$WORK" | awk 'NR==2 {printf "%.0f", $4 * 1024}')
 	if (( avail < $1 )); then
 		say "not enough space in $WORK: need $(( $1 / 1000000 )) MB, have $(( avail / 1000000 )) MB; use a smaller N or set WORK/TMPDIR elsewhere"
 		exit 1
@@ -171,7 +171,7 @@ gen() {
 	local files bytes messages
 	files=$(find "$dir" -type f | wc -l)
 	messages=$(find "$dir" -type f ! -iname '*.BDR' ! -iname '*.BDP' | wc -l)
-	bytes=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+	bytes=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
 	printf '%s\t%s\t%s\t%s\t%s\n' "$group" "$messages" "$files" "$bytes" "$desc" >> "$RES/corpora.tsv"
 	find "$dir" -type f -print0 | xargs -0 cat > /dev/null
 }
