@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"reflect"
 )
 
 // Scan reads one message from r in a single pass and reports what is wrong
@@ -30,6 +31,7 @@ import (
 // the start of the input.
 func Scan(r io.Reader, opts Options) (*Report, error) {
 	opts.normalize()
+	fillLimits(&opts.Limits)
 	s := newScanner(r, &opts)
 	s.run()
 	s.lr.release()
@@ -37,6 +39,19 @@ func Scan(r io.Reader, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("read message at offset %d: %w", s.lr.n, s.lr.err)
 	}
 	return s.report(), nil
+}
+
+// fillLimits gives every limit left at zero (or below) its default, so a
+// caller that sets a few fields of a Limits literal gets sane caps for the
+// rest.
+func fillLimits(l *Limits) {
+	v := reflect.ValueOf(l).Elem()
+	d := reflect.ValueOf(DefaultLimits())
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Int() <= 0 {
+			v.Field(i).Set(d.Field(i))
+		}
+	}
 }
 
 func newScanner(r io.Reader, opts *Options) *scanner {

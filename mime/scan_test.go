@@ -384,3 +384,11 @@ func TestScanNoPerLineAllocation(t *testing.T) {
 		t.Errorf("%v allocations for 100 lines per part, %v for 20000: something allocates per line", small, large)
 	}
 }
+
+// TestScanPartialLimits: limits left at zero take their defaults.
+func TestScanPartialLimits(t *testing.T) {
+	rep := scanString(t, "From: a@b\r\n\r\n"+strings.Repeat("x", 120)+"\r\n", Options{Limits: Limits{LineLength: 100}})
+	if !rep.Has("STR-004") || len(rep.Parts) != 1 {
+		t.Errorf("partial limits: parts %d, findings:\n%s", len(rep.Parts), findingList(rep.Findings))
+	}
+}
