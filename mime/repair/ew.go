@@ -68,7 +68,8 @@ func parseWord(v []byte, s int) (w ewSpan, ok bool) {
 	// Not closed before white space: a "?=" later on, with only Q-style
 	// text in between, is taken as the end (a Q word with raw spaces).
 	if i < len(v) {
-		if k := bytes.Index(v[i:], []byte("?=")); k >= 0 && k < 200 && bytes.Index(v[i:i+k], []byte("=?")) < 0 {
+		win := v[i:min(len(v), i+200)] // bounded: a field may hold many "=?"
+		if k := bytes.Index(win, []byte("?=")); k >= 0 && bytes.Index(v[i:i+k], []byte("=?")) < 0 {
 			w.payload, w.end, w.closed, w.spaceIn = v[d:i+k], i+k+2, true, true
 			return w, true
 		}
