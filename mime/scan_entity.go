@@ -636,7 +636,7 @@ func (s *scanner) pop(end int64) {
 		case s.held.active:
 			s.heldWasBody(e)
 		case s.eof:
-			if e == s.root || s.hdrBytes > 0 {
+			if s.off > 0 && (e == s.root || s.hdrBytes > 0) {
 				s.str009(e, s.off, s.eofLine, "file ends inside a header block (no empty line after the header)")
 			}
 			s.endHeader(e, s.off, s.eofLine)
