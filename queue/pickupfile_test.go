@@ -462,3 +462,11 @@ func TestClearReadOnly(t *testing.T) {
 		t.Errorf("file still read-only: %v", fi.Mode())
 	}
 }
+
+func TestDropTransientCode(t *testing.T) {
+	for code, want := range map[uintptr]bool{5: true, 32: true, 33: true, 2: false, 80: false, 183: false, 17: false} {
+		if got := dropTransientCode(code); got != want {
+			t.Errorf("dropTransientCode(%d) = %v, want %v", code, got, want)
+		}
+	}
+}

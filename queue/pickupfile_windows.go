@@ -50,14 +50,7 @@ func dropRename(oldPath, newPath string) error {
 // dropTransient reports errors that a retry may clear.
 func dropTransient(err error) bool {
 	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return false
-	}
-	switch errno {
-	case windows.ERROR_ACCESS_DENIED, windows.ERROR_SHARING_VIOLATION, windows.ERROR_LOCK_VIOLATION:
-		return true
-	}
-	return false
+	return errors.As(err, &errno) && dropTransientCode(uintptr(errno))
 }
 
 // dropSyncDir is a no-op: Windows cannot fsync a folder, and
