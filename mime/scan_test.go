@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 )
@@ -391,4 +394,37 @@ func TestScanPartialLimits(t *testing.T) {
 	if !rep.Has("STR-004") || len(rep.Parts) != 1 {
 		t.Errorf("partial limits: parts %d, findings:\n%s", len(rep.Parts), findingList(rep.Findings))
 	}
+}
+
+// TestScanConcurrent: scans share no state (run with -race).
+func TestScanConcurrent(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.eml"))
+	var inputs [][]byte
+	for _, fn := range files {
+		b, err := os.ReadFile(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	want := make([]*Report, len(inputs))
+	for i, b := range inputs {
+		want[i], _ = Scan(bytes.NewReader(b), Options{KeepFields: true})
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				i := (g + k) % len(inputs)
+				got, err := Scan(bytes.NewReader(inputs[i]), Options{KeepFields: true})
+				if err != nil || !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("concurrent scan of input %d differs (err %v)", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
