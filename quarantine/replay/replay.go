@@ -276,6 +276,13 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 	if err != nil {
 		return res, fmt.Errorf("replay %s: %w", id, err)
 	}
+	for _, f := range rec.Files {
+		if f.Name == srcName && f.SHA256 != "" {
+			if s := sha256.Sum256(raw); hex.EncodeToString(s[:]) != f.SHA256 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s changed since it was recorded in item.json (a manual edit?); what it holds now is checked and sent", srcName))
+			}
+		}
+	}
 	if rec.Folder == mime.FolderPickup {
 		// The file is in IIS PickUp form, where ".." stands for "." at
 		// the start of a line (KB 221384); the writers stuff it again.

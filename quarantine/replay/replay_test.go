@@ -384,3 +384,29 @@ func TestReplay_interruptedIntent(t *testing.T) {
 		t.Error("the stale intent was not closed in the journal")
 	}
 }
+
+// TestReplay_editedFixedCopy: a fixed.eml edited by hand after it was
+// recorded is what gets checked and sent, with a warning.
+func TestReplay_editedFixedCopy(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.queueDir, "NTFS_0004.EML", mime.FolderQueue, crashMsg)
+	if _, err := e.st.WriteFile(id, FixedName, RoleFixed, strings.NewReader(crashMsg)); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.st.Path(id, FixedName)
+	edited := strings.Replace(crashMsg, "; charset=\"\"", "; charset=us-ascii", 1)
+	if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{})
+	if err != nil {
+		t.Fatalf("replay: %v %+v", err, res)
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), "changed since it was recorded") {
+		t.Errorf("no warning about the edit: %v", res.Warnings)
+	}
+	got, _ := os.ReadFile(res.Path)
+	if !bytes.HasSuffix(got, []byte(edited)) {
+		t.Errorf("the edited bytes were not sent: %q", got)
+	}
+}
