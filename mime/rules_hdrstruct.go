@@ -7,6 +7,14 @@ import "fmt"
 // many fields) and HDR-006 (duplicate unique fields). The core calls them as
 // it reads, so they see every field even past the storage caps.
 //
+// A line in a header block that is neither a field ("name:", any bytes in
+// the name but white space and ':') nor a continuation is held back until
+// the next line: a field or the empty line after it makes it a malformed
+// header line (HDR-003); another non-field line, or the end of the input,
+// makes it the first body line of a header without its empty line (STR-001,
+// the body then starts at the held line). A Unix "From " line is tolerated
+// as the first line of a header block (mbox) and is HDR-003 anywhere else.
+//
 // Where each finding points: HDR-003 at the start of the offending line;
 // HDR-004 at the first field over the limit; HDR-006 at the second
 // occurrence of the field.
