@@ -260,7 +260,8 @@
 //	   is one whose last replay was interrupted before its outcome was recorded
 //	   (the message may have gone out).
 //	2. What is sent: fixed.eml (see "mailroot repair"), or the original file
-//	   with --original. An IIS PickUp original is read as the service reads it.
+//	   with --original. An IIS PickUp original is read as the service reads it;
+//	   a BadMail .BAD that is a delivery report gives the message inside it.
 //	3. The envelope: --sender/--rcpt when given, else the one recorded when the
 //	   item was quarantined (pickup x-sender/x-receiver lines, Drop and Replay
 //	   X-Sender/X-Receiver headers), else one taken from From/To/Cc/Bcc, with a

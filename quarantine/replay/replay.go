@@ -288,6 +288,12 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 		// the start of a line (KB 221384); the writers stuff it again.
 		raw = unstuff(raw)
 	}
+	if rec.Folder == mime.FolderBadMail {
+		if inner, part, ok := reportedMessage(raw); ok {
+			raw = inner
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is a delivery report: the message inside it (part %s) is what is sent", srcName, part))
+		}
+	}
 	msg := stripEnvelope(raw)
 
 	// Envelope.
@@ -540,4 +546,29 @@ func drop(dir, name, tempDir string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// reportedMessage returns the message inside a delivery report (a .BAD
+// that is an NDR: multipart/report whose message/rfc822 part holds the
+// original, ../shared/FORMATS.md), when there is one in plain form.
+func reportedMessage(raw []byte) ([]byte, string, bool) {
+	rep, err := mime.Scan(bytes.NewReader(raw), mime.Options{})
+	if err != nil || len(rep.Parts) == 0 || !strings.EqualFold(rep.Parts[0].ContentType, "multipart/report") {
+		return nil, "", false
+	}
+	for _, p := range rep.Parts[1:] {
+		if p.Depth != 1 || !strings.EqualFold(p.ContentType, "message/rfc822") {
+			continue
+		}
+		switch strings.ToLower(p.Encoding) {
+		case "", "7bit", "8bit", "binary":
+		default:
+			return nil, "", false
+		}
+		if p.BodyOffset < 0 || p.EndOffset > int64(len(raw)) || p.BodyOffset >= p.EndOffset {
+			return nil, "", false
+		}
+		return raw[p.BodyOffset:p.EndOffset], p.Path, true
+	}
+	return nil, "", false
 }

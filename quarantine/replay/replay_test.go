@@ -410,3 +410,27 @@ func TestReplay_editedFixedCopy(t *testing.T) {
 		t.Errorf("the edited bytes were not sent: %q", got)
 	}
 }
+
+// TestReplay_badMailReport: a .BAD that is a delivery report sends the
+// original message inside it, not the report.
+func TestReplay_badMailReport(t *testing.T) {
+	e := newEnv(t)
+	bad := filepath.Join(e.vsi, "BadMail")
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inner := "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: inner\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <i1@example.com>\r\n\r\nthe original\r\n"
+	ndr := "From: postmaster@example.net\r\nTo: alice@example.com\r\nSubject: Undeliverable\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <n1@example.net>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r1\"\r\n\r\n" +
+		"--r1\r\nContent-Type: text/plain\r\n\r\nUnable to deliver.\r\n" +
+		"--r1\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--r1--\r\n"
+	id := e.add(t, bad, "NTFS_0009.BAD", mime.FolderBadMail, ndr)
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if err != nil {
+		t.Fatalf("replay: %v %+v", err, res)
+	}
+	got, _ := os.ReadFile(res.Path)
+	if want := "x-sender: alice@example.com\r\nx-receiver: bob@example.net\r\n" + inner; string(got) != want {
+		t.Errorf("dropped:\n got %q\nwant %q", got, want)
+	}
+}
