@@ -76,6 +76,28 @@ func TestRepair_seedCorpus(t *testing.T) {
 		}
 		checkRepairInvariant(t, p, in, "")
 		checkRepairInvariant(t, p, in, mime.FolderPickup)
+		checkNothingNew(t, p, in)
+	}
+}
+
+// checkNothingNew: repair must not bring in a rule the input did not show,
+// except HDR-005 (low), which re-folding a too-long line cannot avoid.
+func checkNothingNew(t *testing.T, name string, in []byte) {
+	t.Helper()
+	out, _, err := Repair(in, Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := mime.Scan(bytes.NewReader(in), mime.Options{})
+	after, _ := mime.Scan(bytes.NewReader(out), mime.Options{})
+	had := map[string]bool{"HDR-005": true}
+	for _, f := range before.Findings {
+		had[f.Rule] = true
+	}
+	for _, f := range after.Findings {
+		if !had[f.Rule] {
+			t.Errorf("%s: repair introduced %v", name, f)
+		}
 	}
 }
 
