@@ -211,6 +211,9 @@ func TestHostileParenFlood(t *testing.T) {
 	r := scanHostile(t, rd, Options{})
 	mustHave(t, r, "STR-004")
 	mustHave(t, r, "ADDR-003")
+	// ADDR-001 and CT-004 (the unclosed comment of KB 183633) are not
+	// asserted: past Limits.HeaderBytesKept the field checks see a cut
+	// value and cannot know whether the comment closes later.
 	if len(r.Parts) != 1 || r.Parts[0].ContentType != "text/plain" {
 		t.Errorf("parts %+v", r.Parts)
 	}

@@ -25,6 +25,11 @@ type lineReader struct {
 	h          hash.Hash
 	buf        []byte
 	start, end int
+	// lfAt and crAt cache the index of the next LF and CR at or after
+	// start (end when there is none before end; -1 when unknown), so that
+	// a window without one is searched once, not once per line: a file of
+	// bare CRs would otherwise cost a window scan per line.
+	lfAt, crAt int
 	eof        bool
 	err        error // first read error other than io.EOF
 	n          int64 // bytes read so far
@@ -35,7 +40,7 @@ type lineReader struct {
 var windowPool = sync.Pool{New: func() any { b := make([]byte, windowSize); return &b }}
 
 func newLineReader(r io.Reader, h hash.Hash) *lineReader {
-	return &lineReader{r: r, h: h, buf: *windowPool.Get().(*[]byte)}
+	return &lineReader{r: r, h: h, buf: *windowPool.Get().(*[]byte), lfAt: -1, crAt: -1}
 }
 
 // release returns the window to the pool; the reader is unusable after.
@@ -50,6 +55,7 @@ func (lr *lineReader) release() {
 // linear however small the reads of the underlying reader are: each byte is
 // searched for a line end at most twice.
 func (lr *lineReader) fill() {
+	lr.lfAt, lr.crAt = -1, -1
 	if lr.start > 0 {
 		copy(lr.buf, lr.buf[lr.start:lr.end])
 		lr.end -= lr.start
@@ -97,12 +103,24 @@ func (lr *lineReader) next() (data, eol []byte, ok bool) {
 			lr.fill()
 			continue
 		}
-		lf := bytes.IndexByte(w, '\n')
-		var cr int
-		if lf >= 0 {
-			cr = bytes.IndexByte(w[:lf], '\r')
-		} else {
-			cr = bytes.IndexByte(w, '\r')
+		if lr.lfAt < lr.start {
+			lr.lfAt = lr.end
+			if k := bytes.IndexByte(w, '\n'); k >= 0 {
+				lr.lfAt = lr.start + k
+			}
+		}
+		if lr.crAt < lr.start {
+			lr.crAt = lr.end
+			if k := bytes.IndexByte(w, '\r'); k >= 0 {
+				lr.crAt = lr.start + k
+			}
+		}
+		lf, cr := -1, -1
+		if lr.lfAt < lr.end {
+			lf = lr.lfAt - lr.start
+		}
+		if lr.crAt < lr.end && (lf < 0 || lr.crAt < lr.lfAt) {
+			cr = lr.crAt - lr.start
 		}
 		if cr >= 0 && (lf < 0 || cr < lf-1) {
 			// A CR that is not the first half of a CRLF, unless it is the
