@@ -160,12 +160,22 @@ func (r *repairer) fixBody(e *entity) {
 			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("base64 re-wrapped at 76 (a line was %d octets)", longN))
 		}
 	case "quoted-printable":
+		if nul := bytes.IndexByte(body, 0); nul >= 0 {
+			dec := decodeQPLenient(body)
+			r.setBody(e, encodeBase64(bytes.TrimSuffix(dec, []byte("\r\n"))), "base64")
+			r.change("STR-006", e.path, e.bodyOff+nul, "quoted-printable part holding NUL bytes re-encoded as base64")
+			if longN > limit {
+				r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("long lines (up to %d octets) gone with the base64 re-encoding", longN))
+			}
+			return
+		}
 		if longN <= limit {
 			return
 		}
 		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 		if err != nil {
-			r.manual("STR-004", e.path, e.bodyOff+longOff, "a quoted-printable line is too long and the part does not decode")
+			// Not strictly valid: re-encoding would have to guess.
+			r.manual("STR-004", e.path, e.bodyOff+longOff, "a quoted-printable line is too long and the part does not decode cleanly")
 			return
 		}
 		r.setBody(e, encodeQP(bytes.TrimSuffix(dec, []byte("\r\n"))), "")
@@ -304,4 +314,37 @@ func (e *entity) appendCRLF() {
 	default:
 		e.body = append(append([]byte{}, e.body...), '\r', '\n')
 	}
+}
+
+// decodeQPLenient decodes quoted-printable the way tolerant readers do:
+// "=XX" is a byte, "=" at the end of a line a soft break, and anything
+// else (a NUL, a stray "=") stays as it is.
+func decodeQPLenient(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+		case bytes.HasPrefix(b[i+1:], []byte("\r\n")):
+			i += 2
+		default:
+			// A soft break after trailing white space: "=  \r\n".
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+				j++
+			}
+			if bytes.HasPrefix(b[j:], []byte("\r\n")) {
+				i = j + 1
+				continue
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }

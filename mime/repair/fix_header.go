@@ -19,6 +19,8 @@ func (r *repairer) fixEntity(e *entity) {
 		switch f.name {
 		case "content-type", "content-disposition":
 			r.fixParams(e, f)
+		case "mime-version", "content-transfer-encoding", "content-id", "content-language":
+			r.fixComments(e, f)
 		case "subject", "comments", "content-description", "keywords", "thread-topic", "organization",
 			"to", "cc", "bcc", "from", "sender", "reply-to", "resent-from", "resent-sender", "resent-to",
 			"resent-cc", "resent-bcc", "resent-reply-to", "return-path", "disposition-notification-to",
@@ -389,4 +391,59 @@ func spaceAfterCommas(raw []byte) []byte {
 		}
 	}
 	return out
+}
+
+// fixComments fixes CT-004 in the other structured MIME headers: a stray
+// ')' is removed and a comment left open is closed at the end of the
+// value (RFC 5322 3.2.2 comments; KB 183633).
+func (r *repairer) fixComments(e *entity, f *hfield) {
+	v := f.value()
+	var out []byte
+	depth, inQuote, stray := 0, false, 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case inQuote:
+			if c == '\\' && i+1 < len(v) {
+				out = append(out, c)
+				i++
+				c = v[i]
+			} else if c == '"' {
+				inQuote = false
+			}
+		case c == '\\' && depth > 0 && i+1 < len(v):
+			out = append(out, c)
+			i++
+			c = v[i]
+		case c == '"' && depth == 0:
+			inQuote = true
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth == 0 {
+				stray++
+				continue
+			}
+			depth--
+		}
+		out = append(out, c)
+	}
+	if depth == 0 && stray == 0 {
+		return
+	}
+	if inQuote {
+		out = append(out, '"')
+	}
+	what := []string{}
+	if stray > 0 {
+		what = append(what, fmt.Sprintf("%d unbalanced ')' removed", stray))
+	}
+	if depth > 0 {
+		what = append(what, fmt.Sprintf("%d unclosed comments closed", depth))
+	}
+	for ; depth > 0; depth-- {
+		out = append(out, ')')
+	}
+	f.setValue(out)
+	r.change("CT-004", e.path, f.off, fmt.Sprintf("%s: %s", fieldLabel(f), strings.Join(what, ", ")))
 }

@@ -247,3 +247,32 @@ func TestEncodeWords(t *testing.T) {
 		t.Errorf("round trip lost text")
 	}
 }
+
+func TestFixComments(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"MIME-Version: 1.0 )\r\n\r\n", "MIME-Version: 1.0 \r\n\r\n"},
+		{"MIME-Version: 1.0 (produced by x\r\n\r\n", "MIME-Version: 1.0 (produced by x)\r\n\r\n"},
+		{"Content-Transfer-Encoding: base64 (a \\) b\r\n\r\n", "Content-Transfer-Encoding: base64 (a \\) b)\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		out, res, err := Repair([]byte(tt.in), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != tt.want || !hasRule(res.Changes, "CT-004") {
+			t.Errorf("Repair(%q) = %q, changes %v", tt.in, out, res.Changes)
+		}
+	}
+}
+
+func TestFixBody_nulInQuotedPrintable(t *testing.T) {
+	in := "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na\x00b=3D\r\n"
+	out, res, err := Repair([]byte(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\nMIME-Version: 1.0\r\n\r\nYQBiPQ==\r\n"
+	if string(out) != want || !hasRule(res.Changes, "STR-006") {
+		t.Errorf("got %q, changes %v", out, res.Changes)
+	}
+}
