@@ -86,3 +86,9 @@ func BenchmarkScan1GiB(b *testing.B) {
 func BenchmarkScanLongLines(b *testing.B) {
 	benchScan(b, readAll(b, io.MultiReader(str("From: a@b\r\n\r\n"), rep(string(bytes.Repeat([]byte("x"), 1200))+"\r\n", 1202*2000))))
 }
+
+// BenchmarkScanBareCR: a megabyte of bare CR line endings (a million
+// lines), the worst case for line splitting.
+func BenchmarkScanBareCR(b *testing.B) {
+	benchScan(b, bytes.Repeat([]byte("\r"), 1<<20))
+}

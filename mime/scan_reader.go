@@ -33,6 +33,7 @@ type lineReader struct {
 	eof        bool
 	err        error // first read error other than io.EOF
 	n          int64 // bytes read so far
+	searched   int64 // bytes searched for line ends (linearity tests)
 }
 
 // windowPool recycles read windows: allocating (and clearing) 64 KiB per
@@ -105,14 +106,24 @@ func (lr *lineReader) next() (data, eol []byte, ok bool) {
 		}
 		if lr.lfAt < lr.start {
 			lr.lfAt = lr.end
-			if k := bytes.IndexByte(w, '\n'); k >= 0 {
+			k := bytes.IndexByte(w, '\n')
+			if k >= 0 {
 				lr.lfAt = lr.start + k
+			}
+			lr.searched += int64(k + 1)
+			if k < 0 {
+				lr.searched += int64(len(w))
 			}
 		}
 		if lr.crAt < lr.start {
 			lr.crAt = lr.end
-			if k := bytes.IndexByte(w, '\r'); k >= 0 {
+			k := bytes.IndexByte(w, '\r')
+			if k >= 0 {
 				lr.crAt = lr.start + k
+			}
+			lr.searched += int64(k + 1)
+			if k < 0 {
+				lr.searched += int64(len(w))
 			}
 		}
 		lf, cr := -1, -1

@@ -428,3 +428,40 @@ func TestScanConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLineReaderLinear: however the line ends fall and however small the
+// reads, each byte is searched for a line end a bounded number of times
+// (the count is deterministic, unlike a timing).
+func TestLineReaderLinear(t *testing.T) {
+	for name, in := range map[string][]byte{
+		"only CR":         bytes.Repeat([]byte("\r"), 1<<20),
+		"only LF":         bytes.Repeat([]byte("\n"), 1<<20),
+		"CRLF":            bytes.Repeat([]byte("\r\n"), 1<<19),
+		"short CR lines":  bytes.Repeat([]byte("ab\r"), 1<<18),
+		"LF then CR":      append(bytes.Repeat([]byte("x\n"), 1<<18), bytes.Repeat([]byte("y\r"), 1<<18)...),
+		"no line end":     bytes.Repeat([]byte("z"), 1<<20),
+		"CR every window": bytes.Repeat(append(bytes.Repeat([]byte("q"), windowSize-1), '\r'), 16),
+	} {
+		for _, rd := range []struct {
+			name string
+			r    func(io.Reader) io.Reader
+		}{{"whole", func(r io.Reader) io.Reader { return r }}, {"onebyte", iotest.OneByteReader}, {"half", iotest.HalfReader}} {
+			lr := newLineReader(rd.r(bytes.NewReader(in)), sha256.New())
+			var n int64
+			for {
+				d, e, ok := lr.next()
+				if !ok {
+					break
+				}
+				n += int64(len(d) + len(e))
+			}
+			lr.release()
+			if n != int64(len(in)) {
+				t.Errorf("%s/%s: pieces hold %d bytes, want %d", name, rd.name, n, len(in))
+			}
+			if lr.searched > 6*int64(len(in)) {
+				t.Errorf("%s/%s: searched %d bytes for %d of input: not linear", name, rd.name, lr.searched, len(in))
+			}
+		}
+	}
+}
