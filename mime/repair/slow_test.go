@@ -16,7 +16,7 @@ func TestRepair_pathologicalTime(t *testing.T) {
 	}
 	const n = 200000
 	inputs := map[string][]byte{
-		"many unclosed encoded words": append([]byte("Subject: "), bytes.Repeat([]byte("=?utf-8?q?x "), n)...),
+		"many unclosed encoded words":     append([]byte("Subject: "), bytes.Repeat([]byte("=?utf-8?q?x "), n)...),
 		"long header line without spaces": append([]byte("To: "), bytes.Repeat([]byte("a"), 10*n)...),
 		"many commas":                     append([]byte("To: "), bytes.Repeat([]byte("a@b,"), n)...),
 		"many parameters":                 append([]byte("Content-Type: text/plain"), bytes.Repeat([]byte(";a=b"), n)...),
