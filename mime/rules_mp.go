@@ -100,9 +100,15 @@ func checkBoundaryParam(p *part) {
 		}
 	}
 	if len(bs) == 0 {
-		off, line := f.at(0)
-		p.report("MP-003", off, line, "multipart without a boundary parameter", f.value)
-		return
+		v, ok := p.params["boundary"]
+		if !ok {
+			off, line := f.at(0)
+			p.report("MP-003", off, line, "multipart without a boundary parameter", f.value)
+			return
+		}
+		// RFC 2231 form only (boundary*0=..., boundary*=...): check the
+		// joined value, pointing at the field value.
+		bs = append(bs, scParam{name: "boundary", value: v})
 	}
 	b := bs[0]
 	off, line := f.at(b.valueAt)

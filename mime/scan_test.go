@@ -465,3 +465,13 @@ func TestLineReaderLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestScanRFC2231Boundary: a boundary given in RFC 2231 sections is joined
+// and used, and MP-003 does not call it missing.
+func TestScanRFC2231Boundary(t *testing.T) {
+	msg := "From: a@b\r\nContent-Type: multipart/mixed; boundary*0=\"ab\"; boundary*1=\"cd\"\r\n\r\n--abcd\r\n\r\nx\r\n--abcd--\r\n"
+	rep := scanString(t, msg, Options{})
+	if len(rep.Parts) != 2 || rep.Parts[0].Boundary != "abcd" || rep.Has("MP-003") || rep.Has("MP-001") {
+		t.Errorf("parts %+v, findings:\n%s", rep.Parts, findingList(rep.Findings))
+	}
+}
