@@ -35,7 +35,11 @@ func scParseStructured(v []byte) (token string, params []scParam) {
 			continue
 		case c == '"':
 			j := scSkipQuoted(v, i)
-			tb = append(tb, v[i+1:max(i+1, j-1)]...)
+			end := j
+			if end > i+1 && v[end-1] == '"' {
+				end--
+			}
+			tb = append(tb, v[i+1:end]...)
 			i = j
 			continue
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':

@@ -475,3 +475,24 @@ func TestScanRFC2231Boundary(t *testing.T) {
 		t.Errorf("parts %+v, findings:\n%s", rep.Parts, findingList(rep.Findings))
 	}
 }
+
+func TestParseStructured(t *testing.T) {
+	for _, tc := range []struct {
+		in, token string
+		params    map[string]string
+	}{
+		{` Text/Plain; Charset="UTF-8"; format=flowed`, "text/plain", map[string]string{"charset": "UTF-8", "format": "flowed"}},
+		{` multipart/mixed; boundary="a\"b"; boundary=second`, "multipart/mixed", map[string]string{"boundary": `a"b`}},
+		{` text/plain (comment); name=x (c); y = "z"`, "text/plain", map[string]string{"name": "x", "y": "z"}},
+		{` "text/plain`, "text/plain", nil},
+		{` attachment; filename*=iso-8859-1'en'caf%E9.txt`, "attachment", map[string]string{"filename": "café.txt"}},
+		{` a/b; n*0*=utf-8''%C3%A9; n*1=t`, "a/b", map[string]string{"n": "ét"}},
+		{` a/b; ;; =v; k`, "a/b", map[string]string{"k": ""}},
+	} {
+		token, params := scParseStructured([]byte(tc.in))
+		m := scParamMap(params)
+		if token != tc.token || (len(m) > 0 || len(tc.params) > 0) && !reflect.DeepEqual(m, tc.params) {
+			t.Errorf("%q: %q %v, want %q %v", tc.in, token, m, tc.token, tc.params)
+		}
+	}
+}
