@@ -119,6 +119,7 @@ func (s *scanner) piece(data, eol []byte) {
 func (s *scanner) dispatch(data, eol []byte) {
 	if s.openMP > 0 && len(data) >= 2 && data[0] == '-' && data[1] == '-' {
 		if k, closing := s.findDelimiter(data); k >= 0 {
+			s.lineInHeader = false // a delimiter line is no header line
 			s.delimiter(k, closing)
 			s.mode = modeSkip
 			return
