@@ -155,7 +155,7 @@ type Field struct {
 type Report struct {
 	Size     int64     `json:"size"`
 	SHA256   string    `json:"sha256"` // hex
-	Lines    int       `json:"lines"` // line endings (CRLF, LF, bare CR), plus one for a final line without one
+	Lines    int       `json:"lines"`  // line endings (CRLF, LF, bare CR), plus one for a final line without one
 	Envelope *Envelope `json:"envelope,omitempty"`
 	Headers  Headers   `json:"headers"`
 	Fields   []Field   `json:"fields,omitempty"` // top-level header fields, only with Options.KeepFields
