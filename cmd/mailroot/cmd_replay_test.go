@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/mailroot/mailroot/quarantine"
+)
+
+// cliSMTP is a go-smtp server on 127.0.0.1:0 that records what it gets
+// and requires AUTH PLAIN as admin/s3cret.
+type cliSMTP struct {
+	mu    sync.Mutex
+	from  []string
+	rcpts [][]string
+	data  [][]byte
+	users []string
+}
+
+type cliSession struct {
+	srv   *cliSMTP
+	user  string
+	from  string
+	rcpts []string
+}
+
+func (s *cliSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *cliSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != "admin" || pass != "s3cret" {
+			return errors.New("bad credentials")
+		}
+		s.user = user
+		return nil
+	}), nil
+}
+func (s *cliSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.user == "" {
+		return &smtp.SMTPError{Code: 530, Message: "auth required"}
+	}
+	s.from = from
+	return nil
+}
+func (s *cliSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+func (s *cliSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	s.srv.from = append(s.srv.from, s.from)
+	s.srv.rcpts = append(s.srv.rcpts, s.rcpts)
+	s.srv.data = append(s.srv.data, b)
+	s.srv.users = append(s.srv.users, s.user)
+	return nil
+}
+func (s *cliSession) Reset()        { s.from, s.rcpts = "", nil }
+func (s *cliSession) Logout() error { return nil }
+
+func startCLISMTP(t *testing.T) (*cliSMTP, string) {
+	t.Helper()
+	cs := &cliSMTP{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &cliSession{srv: cs}, nil }))
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close() })
+	return cs, l.Addr().String()
+}
+
+func runReplayCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}
+	code := run(context.Background(), e, args)
+	return code, out.String(), errb.String()
+}
+
+// TestReplayCLI_smtp drives "mailroot replay --smtp" end to end: the flags
+// reach the SMTP session (AUTH with the password from the environment),
+// the envelope recorded from the PickUp file is used, the exit status is
+// 0, and a second replay is refused with status 1.
+func TestReplayCLI_smtp(t *testing.T) {
+	srv, addr := startCLISMTP(t)
+	root := t.TempDir()
+	pickup := filepath.Join(root, "vsi 1", "PickUp")
+	if err := os.MkdirAll(pickup, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: hi\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <c1@example.com>\r\n\r\n..dotted\r\nbody\r\n"
+	file := filepath.Join(pickup, "stuck.eml")
+	if err := os.WriteFile(file, []byte("x-sender: alice@example.com\r\nx-receiver: bob@example.net\r\nx-receiver: bcc@example.org\r\n"+msg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(root, "vsi 1", "Quarantine")
+	if code, _, stderr := runReplayCLI(t, "", "quarantine", "add", file, "--quarantine", store); code != 0 {
+		t.Fatalf("quarantine add: status %d: %s", code, stderr)
+	}
+	_, list, _ := runReplayCLI(t, "", "quarantine", "list", "--quarantine", store)
+
+	// --user without the password in the environment is a usage error.
+	t.Setenv(smtpPasswordEnv, "")
+	if code, _, stderr := runReplayCLI(t, list, "replay", "-", "--original", "--smtp", addr, "--user", "admin", "--quarantine", store); code != 2 || !strings.Contains(stderr, smtpPasswordEnv) {
+		t.Fatalf("status %d, stderr %q", code, stderr)
+	}
+	t.Setenv(smtpPasswordEnv, "s3cret")
+	code, stdout, stderr := runReplayCLI(t, list, "replay", "-", "--original", "--smtp", addr, "--user", "admin", "--quarantine", store, "--json")
+	if code != 0 {
+		t.Fatalf("replay: status %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, `"kind":"replay"`) || !strings.Contains(stdout, `"outcome":"sent"`) || !strings.Contains(stdout, `"code":250`) {
+		t.Errorf("JSON line: %s", stdout)
+	}
+	if len(srv.data) != 1 {
+		t.Fatalf("server got %d messages", len(srv.data))
+	}
+	want := strings.Replace(msg, "..dotted", ".dotted", 1) // the PickUp file's ".." is "."
+	if string(srv.data[0]) != want || srv.from[0] != "alice@example.com" || strings.Join(srv.rcpts[0], ",") != "bob@example.net,bcc@example.org" || srv.users[0] != "admin" {
+		t.Errorf("server got MAIL %q RCPT %v user %q DATA %q", srv.from[0], srv.rcpts[0], srv.users[0], srv.data[0])
+	}
+
+	code, stdout, _ = runReplayCLI(t, list, "replay", "-", "--original", "--smtp", addr, "--user", "admin", "--quarantine", store)
+	if code != 1 || !strings.Contains(stdout, "already replayed") {
+		t.Errorf("second replay: status %d, stdout %q", code, stdout)
+	}
+	if len(srv.data) != 1 {
+		t.Errorf("server got %d messages after the refused replay", len(srv.data))
+	}
+
+	st, err := quarantine.Open(store, quarantine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, _ := st.List(quarantine.Filter{State: quarantine.StateReplayed})
+	if len(recs) != 1 {
+		t.Errorf("%d replayed items in the store", len(recs))
+	}
+}
