@@ -181,23 +181,6 @@ func copyFile(src, dst string) (err error) {
 	return syncFile(dst)
 }
 
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		// A read-only copy (Windows read-only attribute) cannot be opened
-		// for writing; open it read-only, which fsync accepts on Unix.
-		f, err = os.Open(path)
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", path, err)
-		}
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !ignorableSyncError(err) {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return nil
-}
-
 // copyFilePortable is the byte copy used on Unix: content, permission bits
 // and modification time.
 func copyFilePortable(src, dst string) (err error) {
@@ -232,9 +215,7 @@ func copyFilePortable(src, dst string) (err error) {
 	if err := out.Chmod(fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("chmod %s: %w", dst, err)
 	}
-	if err := out.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dst, err)
-	}
+	// copyFile fsyncs dst after this returns.
 	if err := os.Chtimes(dst, time.Time{}, fi.ModTime()); err != nil {
 		return fmt.Errorf("set times of %s: %w", dst, err)
 	}

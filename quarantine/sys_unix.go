@@ -23,6 +23,20 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// syncFile fsyncs a file's content (fsync accepts a read-only descriptor,
+// so read-only files need no special case).
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !ignorableSyncError(err) {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
+}
+
 // ignorableSyncError: some file systems (and some platforms for folders)
 // do not support fsync; that is not a failure of the data.
 func ignorableSyncError(err error) bool {

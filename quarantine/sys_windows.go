@@ -16,6 +16,7 @@ package quarantine
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -28,10 +29,37 @@ import (
 
 func syncDir(string) error { return nil }
 
-// ignorableSyncError: FlushFileBuffers refuses a handle opened read-only,
-// which is how a copy with the read-only attribute must be opened.
-func ignorableSyncError(err error) bool {
-	return errors.Is(err, windows.ERROR_ACCESS_DENIED)
+// ignorableSyncError: nothing is ignored on Windows.
+func ignorableSyncError(error) bool { return false }
+
+// syncFile flushes a file (FlushFileBuffers). That needs a handle opened
+// for writing, which a file with the read-only attribute (a copy of a
+// read-only queue or .BDP file) refuses: the attribute is cleared for the
+// flush and set again after.
+func syncFile(path string) error {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return err
+	}
+	attrs, err := windows.GetFileAttributes(p)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if attrs&windows.FILE_ATTRIBUTE_READONLY != 0 {
+		if err := windows.SetFileAttributes(p, attrs&^windows.FILE_ATTRIBUTE_READONLY); err != nil {
+			return fmt.Errorf("sync %s: clear read-only: %w", path, err)
+		}
+		defer windows.SetFileAttributes(p, attrs)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
 }
 
 func winClass(err error) winErrClass {
