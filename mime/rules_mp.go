@@ -154,9 +154,26 @@ func checkBoundaryParam(p *part) {
 	}
 }
 
-// checkDigest: MP-009.
+// digestCharsets are the charsets KB 157705 names for digests (code page 932).
+var digestCharsets = map[string]bool{"iso-2022-jp": true, "shift_jis": true, "shift-jis": true, "x-sjis": true,
+	"cp932": true, "windows-31j": true, "ms932": true}
+
+// checkDigest: MP-009, for the digest itself and again for each part of it
+// in a Japanese charset, the case KB 157705 describes.
 func checkDigest(p *part) {
 	if p.mediaType != "multipart/digest" {
+		cs := strings.ToLower(strings.TrimSpace(p.params["charset"]))
+		if !digestCharsets[cs] {
+			return
+		}
+		for anc := p.parent; anc != nil; anc = anc.parent {
+			if anc.mediaType == "multipart/digest" {
+				f := p.field("Content-Type")
+				off, line := f.at(0)
+				p.report("MP-009", off, line, "part in "+cs+" inside multipart/digest "+anc.path+" (KB 157705)", f.value)
+				return
+			}
+		}
 		return
 	}
 	f := p.field("Content-Type")

@@ -496,3 +496,19 @@ func TestParseStructured(t *testing.T) {
 		}
 	}
 }
+
+// TestScanDigestJapanese: MP-009 names the ISO-2022-JP message in a digest.
+func TestScanDigestJapanese(t *testing.T) {
+	msg := "From: a@b\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\n" +
+		"From: c@d\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3\x1b(B\r\n--d--\r\n"
+	rep := scanString(t, msg, Options{})
+	var parts []string
+	for _, f := range rep.Findings {
+		if f.Rule == "MP-009" {
+			parts = append(parts, f.Part)
+		}
+	}
+	if strings.Join(parts, ",") != "1,1.1.1" {
+		t.Errorf("MP-009 in parts %v, want the digest (1) and the ISO-2022-JP message (1.1.1):\n%s", parts, findingList(rep.Findings))
+	}
+}
