@@ -77,9 +77,27 @@ func (s *Store) Recover(ctx context.Context) (*RecoveryReport, error) {
 }
 
 func (s *Store) recoverLog(ctx context.Context, jlog *JournalLog, full bool) (*RecoveryReport, error) {
-	rep := &RecoveryReport{Truncated: jlog.Truncated, BadLines: jlog.BadLines()}
-	if jlog.Truncated && !full {
-		if err := s.journal.append(Entry{Op: OpNote, Detail: fmt.Sprintf("journal ended in a truncated line (%d bytes read); line ended and kept", jlog.Size), By: &s.actor}); err != nil {
+	rep := &RecoveryReport{Truncated: jlog.Truncated}
+	// Bad lines already reported and noted (a truncated line that an
+	// earlier Open ended) are not reported again.
+	known := map[int]bool{}
+	for _, e := range jlog.Entries {
+		var n int
+		if e.Op == OpNote && e.Kind == kindJournalRepair {
+			if _, err := fmt.Sscanf(e.Detail, "line %d", &n); err == nil {
+				known[n] = true
+			}
+		}
+	}
+	for _, b := range jlog.Bad {
+		if !known[b.Line] {
+			rep.BadLines = append(rep.BadLines, b)
+		}
+	}
+	if jlog.Truncated && !full && len(jlog.Bad) > 0 {
+		last := jlog.Bad[len(jlog.Bad)-1]
+		if err := s.journal.append(Entry{Op: OpNote, Kind: kindJournalRepair, By: &s.actor,
+			Detail: fmt.Sprintf("line %d (offset %d) was cut off by an interrupted write; ended with a newline and kept", last.Line, last.Offset)}); err != nil {
 			return rep, err
 		}
 	}
@@ -130,8 +148,8 @@ func (s *Store) recoverLog(ctx context.Context, jlog *JournalLog, full bool) (*R
 	return rep, nil
 }
 
-// BadLines returns the bad lines (for the report).
-func (l *JournalLog) BadLines() []BadLine { return l.Bad }
+// kindJournalRepair marks the note written after ending a truncated line.
+const kindJournalRepair = "journal-repair"
 
 // sweep removes leftover temp files from item folders and reports items
 // left pending with no open transaction.

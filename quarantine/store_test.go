@@ -505,6 +505,12 @@ func TestJournal_truncatedLastLine(t *testing.T) {
 	_, err = s.Add(ctx(), AddRequest{Item: items[1]})
 	tcheck(t, err, "add after truncation")
 	s.Close()
+	// The repaired line is not reported again.
+	s = openStore(t, dir)
+	if !s.Recovery().Clean() {
+		t.Errorf("second open after the repair reports: %+v", s.Recovery())
+	}
+	s.Close()
 	b, _ := os.ReadFile(jp)
 	log, err := ReadJournal(bytes.NewReader(b))
 	tcheck(t, err, "read")
