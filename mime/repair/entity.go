@@ -240,6 +240,10 @@ func (r *repairer) parseMultipart(e *entity, ancestors []string) {
 			why := fmt.Sprintf("boundary %q collides with an enclosing one; the structure is ambiguous", printable(boundary))
 			r.manual("MP-005", e.path, e.bodyOff, why)
 			r.manual("MP-002", e.path, e.bodyOff, why)
+			if r.collided == nil {
+				r.collided = map[string]bool{}
+			}
+			r.collided[a] = true
 			return
 		}
 	}
@@ -278,6 +282,12 @@ func (r *repairer) parseMultipart(e *entity, ancestors []string) {
 		}
 		child := r.parseEntity(body[d.delimEnd:end], e.bodyOff+d.delimEnd, e.path+"."+strconv.Itoa(k+1), e.depth+1, append(ancestors[:len(ancestors):len(ancestors)], boundary))
 		e.children = append(e.children, &mpChild{delim: body[d.delimStart:d.delimEnd], ent: child})
+	}
+	if r.collided[boundary] {
+		// A nested multipart reuses this boundary: which delimiter belongs
+		// to which is a guess, so the whole body stays as it is.
+		e.multipart, e.children, e.preamble, e.closing, e.epilogue = false, nil, nil, nil, nil
+		r.opaque = append(r.opaque, e.path)
 	}
 }
 

@@ -137,6 +137,17 @@ func (r *repairer) fixBody(e *entity) {
 	limit := r.opts.Limits.LineLength
 	longN, longOff := longestLine(body)
 	content := bytes.TrimSuffix(body, []byte("\r\n"))
+	if strings.HasPrefix(e.mediaType(), "multipart/") {
+		// A multipart left unparsed (no delimiter found, or an ambiguous
+		// structure): re-encoding it would hide its parts.
+		if longN > limit {
+			r.manual("STR-004", e.path, e.bodyOff+longOff, "a long line in a multipart whose structure could not be read")
+		}
+		if nul := bytes.IndexByte(body, 0); nul >= 0 {
+			r.manual("STR-006", e.path, e.bodyOff+nul, "a NUL byte in a multipart whose structure could not be read")
+		}
+		return
+	}
 	switch cte {
 	case "base64":
 		st := checkBase64(body)

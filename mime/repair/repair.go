@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -167,6 +168,20 @@ type repairer struct {
 	// changed it (nil otherwise). Line numbers are the same in both.
 	lineStarts []int
 	origStarts []int
+	// opaque lists the paths of multiparts left unparsed (ambiguous
+	// boundaries): nothing inside them is fixed.
+	opaque   []string
+	collided map[string]bool // boundaries that a nested multipart reuses
+}
+
+// inOpaque reports whether a part path lies in an unparsed multipart.
+func (r *repairer) inOpaque(part string) bool {
+	for _, o := range r.opaque {
+		if part == o || strings.HasPrefix(part, o+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // pos maps an offset in the normalised text to the input's offset and line.
@@ -198,7 +213,17 @@ func (r *repairer) addManual() {
 		seen[m.Rule+" "+m.Part] = true
 	}
 	for _, f := range r.opts.Findings {
-		if _, ok := fixable[f.Rule]; ok && !(f.Rule == "STR-003" && r.opts.Folder != mime.FolderPickup) {
+		_, ok := fixable[f.Rule]
+		if ok && r.inOpaque(f.Part) && f.Rule != "STR-002" && f.Rule != "STR-003" {
+			key := f.Rule + " " + f.Part
+			if !seen[key] {
+				seen[key] = true
+				r.res.Manual = append(r.res.Manual, Manual{Rule: f.Rule, Part: f.Part, Offset: f.Offset, Line: f.Line,
+					Why: "inside a multipart whose structure is ambiguous (colliding boundaries); fix that first"})
+			}
+			continue
+		}
+		if ok && !(f.Rule == "STR-003" && r.opts.Folder != mime.FolderPickup) {
 			continue
 		}
 		key := f.Rule + " " + f.Part

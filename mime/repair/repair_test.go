@@ -276,3 +276,47 @@ func TestFixBody_nulInQuotedPrintable(t *testing.T) {
 		t.Errorf("got %q, changes %v", out, res.Changes)
 	}
 }
+
+// TestRepair_ambiguousStructureIsManual: findings of fixable rules inside
+// a multipart whose boundary collides with its parent's are not claimed.
+func TestRepair_ambiguousStructureIsManual(t *testing.T) {
+	in, err := os.ReadFile("../../../shared/corpus/messages/cpython-email/data/msg_15.eml")
+	if err != nil {
+		t.Skip("corpus not available")
+	}
+	rep := scan(t, in, "")
+	out, res, err := Repair(in, Options{Findings: rep.Findings, FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := scan(t, out, "")
+	for _, f := range after.Findings {
+		if contains(res.Fixed(), f.Rule) {
+			t.Errorf("%s claimed fixed but still there: %v", f.Rule, f)
+		}
+	}
+	manual := map[string]bool{}
+	for _, m := range res.Manual {
+		manual[m.Rule] = true
+	}
+	if rep.Has("ENC-001") && !manual["ENC-001"] {
+		t.Errorf("ENC-001 inside the ambiguous multipart is not listed as manual: %v", res.Manual)
+	}
+}
+
+// TestRepair_unparsedMultipartNotReencoded: a multipart whose boundary
+// never appears keeps its body; long lines in it are left for a manual fix.
+func TestRepair_unparsedMultipartNotReencoded(t *testing.T) {
+	body := strings.Repeat("x", 1200) + "\r\n"
+	in := "Content-Type: multipart/mixed; boundary=nowhere\r\n\r\n" + body
+	out, res, err := Repair([]byte(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != in {
+		t.Errorf("body changed: %q", out)
+	}
+	if len(res.Manual) == 0 || res.Manual[0].Rule != "STR-004" {
+		t.Errorf("manual = %v", res.Manual)
+	}
+}
