@@ -121,7 +121,10 @@ type Part struct {
 // x-receiver lines at the top of a pickup file, or the X-Sender and
 // X-Receiver headers of a Drop or Exchange Replay file.
 type Envelope struct {
-	Format     string   `json:"format"` // "pickup" (lower-case lines) or "replay" (X- headers)
+	Format string `json:"format"` // "pickup" (lower-case lines) or "replay" (X- headers)
+	// Sender and Recipients are the addresses without angle brackets, as
+	// Scan shows them: bytes outside printable UTF-8 escaped as \xNN, each
+	// cut at 1024 bytes, at most 100,000 recipients.
 	Sender     string   `json:"sender"`
 	Recipients []string `json:"recipients"`
 	// Params holds ESMTP parameters written after the addresses, keyed by
