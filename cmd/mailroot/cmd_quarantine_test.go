@@ -172,10 +172,10 @@ func TestQuarantineCLI_addVerifyTamper(t *testing.T) {
 			t.Errorf("BadMail unit member %s not in the item: %v", ext, err)
 		}
 	}
-	// Adding a file that is gone: status 3.
+	// Naming a file that is not there is a usage error naming it.
 	code, _, errs = runCLI(t, "quarantine", "add", bad, "--quarantine", store)
-	if code != exitUsage && code != exitPartial {
-		t.Errorf("add vanished: %d %s", code, errs)
+	if code != exitUsage || !strings.Contains(errs, "NTFS_0000AB.BAD") {
+		t.Errorf("add missing file: %d %s", code, errs)
 	}
 	// Tamper: verify exits 1 and names the file.
 	p := filepath.Join(store, id, "NTFS_0000AB.BDR")
