@@ -324,3 +324,24 @@ func bigMessage(size int64) io.Reader {
 		rep(line, n),
 		str("--big--\r\n"))
 }
+
+// TestHostileDeepFatHeaders: 100 nested parts, each with a 3 MiB header,
+// stay within the heap bound (stored fields are capped across the stack).
+func TestHostileDeepFatHeaders(t *testing.T) {
+	const depth = 100
+	fat := func() io.Reader {
+		return io.MultiReader(rep("X-Fat: "+string(bytes.Repeat([]byte("f"), 1000))+"\r\n", 3<<20/1009*1009))
+	}
+	var rs []io.Reader
+	rs = append(rs, str(hostileHeader))
+	for i := 0; i < depth; i++ {
+		rs = append(rs, fat(), str(fmt.Sprintf("Content-Type: multipart/mixed; boundary=\"d%d\"\r\n\r\n--d%d\r\n", i, i)))
+	}
+	rs = append(rs, str("\r\nleaf\r\n"))
+	r := scanHostile(t, io.MultiReader(rs...), Options{})
+	mustHave(t, r, "MP-006")
+	mustHave(t, r, "STR-005")
+	if len(r.Parts) != depth+1 {
+		t.Errorf("%d parts, want %d: the Content-Type past the storage caps was lost", len(r.Parts), depth+1)
+	}
+}

@@ -13,8 +13,11 @@ const (
 	// few summary and MIME fields (storedLateFields more) are still stored.
 	maxStoredFields  = 1000
 	storedLateFields = 200
-	// maxStoredBytes caps the bytes of stored header fields per block.
-	maxStoredBytes = 4 << 20
+	// maxStoredBytes caps the bytes of stored header fields per block, and
+	// maxOpenStoredBytes those of all the entities open at once (up to
+	// NestingHardStop of them), so deep nesting cannot multiply the first.
+	maxStoredBytes     = 4 << 20
+	maxOpenStoredBytes = 16 << 20
 	// heldMax is the longest non-header line the core holds back while it
 	// decides whether the header block has ended without an empty line.
 	heldMax = windowSize
@@ -168,6 +171,7 @@ type scanner struct {
 	lastPath     string // path of the innermost entity at end of input
 
 	stack        []*entity
+	openStored   int // bytes of header fields stored by the open entities
 	root         *entity
 	openMP       int // open multiparts on the stack
 	nparts       int
@@ -395,19 +399,39 @@ func (s *scanner) finishField(e *entity) {
 	if e == s.root {
 		s.env.field(s, &f)
 	}
+	keep := len(b.buf)
 	late := e.nfields > maxStoredFields
-	if late && (e.nfields > maxStoredFields+storedLateFields*50 || !storeLate(f.name)) {
+	switch {
+	case (!late || (e.nfields <= maxStoredFields+storedLateFields*50 && storeLate(f.name))) &&
+		e.stored+keep <= maxStoredBytes && s.openStored+keep <= maxOpenStoredBytes &&
+		len(p.fields) < maxStoredFields+storedLateFields:
+	case structural(&f) && p.field(string(f.name)) == nil:
+		// Past the caps the first Content-Type, Content-Transfer-Encoding
+		// and Content-Disposition are still kept, cut short, because the
+		// MIME structure depends on them.
+		keep = min(keep, b.colon+1+structuralKeep)
+		if keep < len(b.buf) {
+			f.truncated = true
+		}
+	default:
 		return
 	}
-	if e.stored+len(b.buf) > maxStoredBytes || len(p.fields) >= maxStoredFields+storedLateFields {
-		return
-	}
-	e.stored += len(b.buf)
-	c := make([]byte, len(b.buf))
+	e.stored += keep
+	s.openStored += keep
+	c := make([]byte, keep)
 	copy(c, b.buf)
 	f.name = c[:len(f.name)]
 	f.value = c[b.colon+1:]
 	p.fields = append(p.fields, f)
+}
+
+// structuralKeep is how many value bytes of a structural field are kept
+// when the storage caps are reached.
+const structuralKeep = 8 << 10
+
+// structural reports whether the field decides the MIME structure.
+func structural(f *field) bool {
+	return f.is("Content-Type") || f.is("Content-Transfer-Encoding") || f.is("Content-Disposition")
 }
 
 // storeLate reports whether a field past maxStoredFields is still stored:
@@ -682,5 +706,6 @@ func (s *scanner) pop(end int64) {
 	if s.pendingChild == e {
 		s.pendingChild = nil
 	}
+	s.openStored -= e.stored
 	s.stack = s.stack[:len(s.stack)-1]
 }
