@@ -131,7 +131,8 @@ func parseAge(s string) (time.Duration, error) {
 	var total time.Duration
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		days, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil || days < 0 {
+		// At most 100 years: more overflows time.Duration (and NaN fails too).
+		if err != nil || !(days >= 0 && days <= 36500) {
 			return 0, fmt.Errorf("invalid duration %q (examples: 30m, 4h, 2d, 1d12h)", orig)
 		}
 		total = time.Duration(days * float64(24*time.Hour))
@@ -141,7 +142,7 @@ func parseAge(s string) (time.Duration, error) {
 		}
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
+	if err != nil || d < 0 || total+d < total {
 		return 0, fmt.Errorf("invalid duration %q (examples: 30m, 4h, 2d, 1d12h)", orig)
 	}
 	return total + d, nil

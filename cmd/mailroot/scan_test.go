@@ -160,6 +160,9 @@ func TestParseAge(t *testing.T) {
 		{"-1h", 0, false},
 		{"2x", 0, false},
 		{"", 0, false},
+		{"99999999999d", 0, false}, // overflowed to a negative duration (found by FuzzParseAge)
+		{"NaNd", 0, false},
+		{"36500d", 36500 * 24 * time.Hour, true},
 	}
 	for _, c := range cases {
 		got, err := parseAge(c.in)
