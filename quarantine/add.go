@@ -149,8 +149,8 @@ func inside(dir, path string) bool {
 func (s *Store) Add(ctx context.Context, req AddRequest) (*Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errors.New("quarantine: store is closed")
+	if err := s.writable(); err != nil {
+		return nil, err
 	}
 	members, err := itemMembers(s.dir, req.Item)
 	if err != nil {

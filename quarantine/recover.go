@@ -64,6 +64,9 @@ func (r *RecoveryReport) Unresolved() bool {
 func (s *Store) Recover(ctx context.Context) (*RecoveryReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(s.journal.path)
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
@@ -101,29 +104,8 @@ func (s *Store) recoverLog(ctx context.Context, jlog *JournalLog, full bool) (*R
 			return rep, err
 		}
 	}
-	var order []string
-	open := map[string]Entry{}
-	for _, e := range jlog.Entries {
-		switch e.Op {
-		case OpIntent:
-			if _, ok := open[e.Txn]; !ok {
-				order = append(order, e.Txn)
-			}
-			open[e.Txn] = e
-		case OpDone, OpAbort:
-			delete(open, e.Txn)
-		case OpRecover:
-			if e.Outcome != OutcomeUnresolved {
-				delete(open, e.Txn)
-			}
-		}
-	}
 	s.open = map[string]Entry{}
-	for _, txn := range order {
-		e, ok := open[txn]
-		if !ok {
-			continue
-		}
+	for _, e := range openEntries(jlog) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}

@@ -28,8 +28,8 @@ type RestoreResult struct {
 func (s *Store) Restore(ctx context.Context, idOrPrefix string, dryRun bool) (*RestoreResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errors.New("quarantine: store is closed")
+	if err := s.writable(); err != nil && !(dryRun && errors.Is(err, ErrReadOnly)) {
+		return nil, err
 	}
 	id, err := s.Resolve(idOrPrefix)
 	if err != nil {

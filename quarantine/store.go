@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -50,6 +51,86 @@ type Options struct {
 	// Actor overrides who is recorded as acting (tests); the current
 	// user and host when nil.
 	Actor *Actor
+	// ReadOnly lets Open fall back to a read-only store when the store
+	// cannot be written (evidence on read-only media, a read-only mount):
+	// no lock, no recovery (interrupted transactions are only reported),
+	// and every method that writes fails with ErrReadOnly. Use it for
+	// list, show and verify.
+	ReadOnly bool
+}
+
+// ErrReadOnly is returned (wrapped) by methods that write when the store
+// was opened read-only (see Options.ReadOnly).
+var ErrReadOnly = errors.New("quarantine store is read-only")
+
+// openReadOnly reads the journal without writing anything, and reports
+// the interrupted transactions instead of resolving them.
+func (s *Store) openReadOnly() (*Store, error) {
+	s.readOnly = true
+	p := filepath.Join(s.dir, JournalFile)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open quarantine store %s read-only: %w", s.dir, err)
+	}
+	jlog, err := ReadJournal(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", p, err)
+	}
+	rep := &RecoveryReport{Truncated: jlog.Truncated, BadLines: jlog.Bad}
+	for _, e := range openEntries(jlog) {
+		s.open[e.Txn] = e
+		rep.Resolved = append(rep.Resolved, Resolution{Txn: e.Txn, Kind: e.Kind, ID: e.ID, Outcome: OutcomeUnresolved,
+			Detail: "the store is read-only: not recovered"})
+	}
+	rep.Problems = append(rep.Problems, fmt.Sprintf("%s is read-only: opened without lock or recovery", s.dir))
+	s.recovery = rep
+	return s, nil
+}
+
+// isReadOnlyFS reports whether err means the store cannot be written: a
+// read-only file system or no write permission.
+func isReadOnlyFS(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
+}
+
+// openEntries returns the intents without an outcome, in journal order.
+func openEntries(jlog *JournalLog) []Entry {
+	var order []string
+	open := map[string]Entry{}
+	for _, e := range jlog.Entries {
+		switch e.Op {
+		case OpIntent:
+			if _, ok := open[e.Txn]; !ok {
+				order = append(order, e.Txn)
+			}
+			open[e.Txn] = e
+		case OpDone, OpAbort:
+			delete(open, e.Txn)
+		case OpRecover:
+			if e.Outcome != OutcomeUnresolved {
+				delete(open, e.Txn)
+			}
+		}
+	}
+	var out []Entry
+	for _, t := range order {
+		if e, ok := open[t]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// writable returns ErrReadOnly or an error for a closed store.
+func (s *Store) writable() error {
+	if s.closed {
+		return errors.New("quarantine: store is closed")
+	}
+	if s.readOnly {
+		return fmt.Errorf("%w: %s", ErrReadOnly, s.dir)
+	}
+	return nil
 }
 
 // Store is an open, locked quarantine store. Its methods are safe for
@@ -67,6 +148,7 @@ type Store struct {
 	recovery *RecoveryReport
 	open     map[string]Entry // open intents by txn (foreign kinds, unresolved ones)
 	closed   bool
+	readOnly bool
 }
 
 // Open opens (with Options.Create, creates) the store in dir, takes its
@@ -113,7 +195,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.actor = currentActor(opts)
 	if err := s.lock(); err != nil {
-		return nil, err
+		if !opts.ReadOnly || !isReadOnlyFS(err) {
+			return nil, err
+		}
+		return s.openReadOnly()
 	}
 	j, jlog, err := openJournal(filepath.Join(dir, JournalFile))
 	if err != nil {
@@ -157,6 +242,9 @@ func currentActor(opts Options) Actor {
 
 func (s *Store) lock() error {
 	p := filepath.Join(s.dir, LockFile)
+	if err := fault("lock-open"); err != nil {
+		return fmt.Errorf("open lock file %s: %w", p, err)
+	}
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open lock file %s: %w", p, err)
@@ -384,6 +472,9 @@ func (s *Store) List(f Filter) ([]*Record, error) {
 func (s *Store) Journal(e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
 	if e.ID != "" && !validID(e.ID) {
 		return &InvalidIDError{Input: e.ID, Reason: "not a full ID"}
 	}

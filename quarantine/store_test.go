@@ -657,3 +657,55 @@ func TestReadOnlyStoreFilesystem(t *testing.T) {
 	}
 	s.Close()
 }
+
+func TestOpen_readOnlyFallback(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	rec, err := s.Add(ctx(), AddRequest{Item: items[1]})
+	tcheck(t, err, "add")
+	// Leave an open intent behind, as a crash would.
+	tcheck(t, s.journal.append(Entry{Op: OpIntent, Kind: KindRestore, Txn: "t-open", ID: rec.ID}), "journal")
+	s.Close()
+	before, _ := os.ReadFile(filepath.Join(dir, JournalFile))
+
+	defer func() { faultHook = nil }()
+	faultHook = func(st string) error {
+		if st == "lock-open" {
+			return syscall.EROFS
+		}
+		return nil
+	}
+	if _, err := Open(dir, Options{}); !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("without ReadOnly: %v", err)
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	tcheck(t, err, "read-only open")
+	defer ro.Close()
+	if !ro.Recovery().Unresolved() || len(ro.Recovery().Resolved) != 1 {
+		t.Errorf("read-only recovery report: %+v", ro.Recovery())
+	}
+	if recs, err := ro.List(Filter{}); err != nil || len(recs) != 1 {
+		t.Errorf("list: %v %v", recs, err)
+	}
+	if rep, err := ro.Verify(ctx()); err != nil || !rep.OK() {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+	if _, err := ro.Restore(ctx(), rec.ID, true); err != nil {
+		t.Errorf("dry-run restore on a read-only store: %v", err)
+	}
+	if _, err := ro.Restore(ctx(), rec.ID, false); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("restore: %v", err)
+	}
+	if _, err := ro.Add(ctx(), AddRequest{Item: items[0]}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("add: %v", err)
+	}
+	if err := ro.SetState(rec.ID, StateRepaired, Event{}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("set state: %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, JournalFile))
+	if !bytes.Equal(before, after) || !exists(items[0].Path) {
+		t.Error("read-only store was written")
+	}
+}

@@ -20,8 +20,8 @@ import (
 func (s *Store) WriteFile(id, name, role string, data io.Reader) (File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return File{}, errors.New("quarantine: store is closed")
+	if err := s.writable(); err != nil {
+		return File{}, err
 	}
 	id, err := s.Resolve(id)
 	if err != nil {
@@ -168,8 +168,8 @@ func (s *Store) fillEvent(ev Event) Event {
 func (s *Store) update(idOrPrefix string, fn func(*Record) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("quarantine: store is closed")
+	if err := s.writable(); err != nil {
+		return err
 	}
 	id, err := s.Resolve(idOrPrefix)
 	if err != nil {

@@ -146,6 +146,9 @@ type storeSet struct {
 	create bool
 	stores map[string]*quarantine.Store
 	order  []*quarantine.Store
+	// readOnly lets a store that cannot be written open without lock or
+	// recovery (list, show, verify, restore --dry-run on read-only media).
+	readOnly bool
 	// unresolved is set when a recovery left something for a human.
 	unresolved bool
 }
@@ -163,7 +166,7 @@ func (ss *storeSet) open(dir string) (*quarantine.Store, error) {
 	if s := ss.stores[key]; s != nil {
 		return s, nil
 	}
-	s, err := quarantine.Open(dir, quarantine.Options{Create: ss.create, ToolVersion: toolVersion()})
+	s, err := quarantine.Open(dir, quarantine.Options{Create: ss.create, ReadOnly: ss.readOnly, ToolVersion: toolVersion()})
 	if err != nil {
 		return nil, storeError(dir, err)
 	}
@@ -250,15 +253,22 @@ func storeDirFor(o *quarantineOptions) (string, error) {
 		"give the store with --quarantine DIR (the Quarantine folder inside the mailroot, e.g. \"vsi 1/Quarantine\"), or set "+storeEnvVar)
 }
 
-// openOne opens the single store of a read or restore sub-command; it is
-// never created by them.
+// openOne opens the single store of a sub-command (never creating it).
+// repair and replay use it too.
 func openOne(e *env, o *quarantineOptions) (*storeSet, *quarantine.Store, error) {
+	return openOneMode(e, o, false)
+}
+
+// openOneMode is openOne; readOnly allows the read-only fallback of
+// quarantine.Options.ReadOnly (list, show, verify, restore --dry-run).
+func openOneMode(e *env, o *quarantineOptions, readOnly bool) (*storeSet, *quarantine.Store, error) {
 	dir, err := storeDirFor(o)
 	if err != nil {
 		return nil, nil, err
 	}
 	ss := newStoreSet(e)
 	ss.create = false
+	ss.readOnly = readOnly
 	s, err := ss.open(dir)
 	if err != nil {
 		return nil, nil, err
@@ -413,7 +423,7 @@ func runQuarantineList(ctx context.Context, e *env, o *quarantineOptions, args [
 		f.Folder = fk
 	}
 	f.Rule = o.rule
-	ss, s, err := openOne(e, o)
+	ss, s, err := openOneMode(e, o, true)
 	if err != nil {
 		return err
 	}
@@ -471,7 +481,7 @@ func runQuarantineShow(ctx context.Context, e *env, o *quarantineOptions, args [
 	if len(args) != 1 {
 		return usageErrorf("quarantine show takes one ID")
 	}
-	ss, s, err := openOne(e, o)
+	ss, s, err := openOneMode(e, o, true)
 	if err != nil {
 		return err
 	}
@@ -554,7 +564,7 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 	if len(args) == 0 {
 		return usageErrorf("quarantine restore needs at least one ID")
 	}
-	ss, s, err := openOne(e, o)
+	ss, s, err := openOneMode(e, o, o.dryRun)
 	if err != nil {
 		return err
 	}
@@ -613,7 +623,7 @@ func runQuarantineVerify(ctx context.Context, e *env, o *quarantineOptions, args
 	if len(args) > 0 {
 		return usageErrorf("quarantine verify takes no arguments")
 	}
-	ss, s, err := openOne(e, o)
+	ss, s, err := openOneMode(e, o, true)
 	if err != nil {
 		return err
 	}
