@@ -72,6 +72,13 @@ func (s *cliSession) Data(r io.Reader) error {
 func (s *cliSession) Reset()        { s.from, s.rcpts = "", nil }
 func (s *cliSession) Logout() error { return nil }
 
+// snapshot copies what the server got, under its lock.
+func (c *cliSMTP) snapshot() cliSMTP {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cliSMTP{from: append([]string(nil), c.from...), rcpts: append([][]string(nil), c.rcpts...), data: append([][]byte(nil), c.data...), users: append([]string(nil), c.users...)}
+}
+
 func startCLISMTP(t *testing.T) (*cliSMTP, string) {
 	t.Helper()
 	cs := &cliSMTP{}
@@ -129,20 +136,21 @@ func TestReplayCLI_smtp(t *testing.T) {
 	if !strings.Contains(stdout, `"kind":"replay"`) || !strings.Contains(stdout, `"outcome":"sent"`) || !strings.Contains(stdout, `"code":250`) {
 		t.Errorf("JSON line: %s", stdout)
 	}
-	if len(srv.data) != 1 {
-		t.Fatalf("server got %d messages", len(srv.data))
+	got := srv.snapshot()
+	if len(got.data) != 1 {
+		t.Fatalf("server got %d messages", len(got.data))
 	}
 	want := strings.Replace(msg, "..dotted", ".dotted", 1) // the PickUp file's ".." is "."
-	if string(srv.data[0]) != want || srv.from[0] != "alice@example.com" || strings.Join(srv.rcpts[0], ",") != "bob@example.net,bcc@example.org" || srv.users[0] != "admin" {
-		t.Errorf("server got MAIL %q RCPT %v user %q DATA %q", srv.from[0], srv.rcpts[0], srv.users[0], srv.data[0])
+	if string(got.data[0]) != want || got.from[0] != "alice@example.com" || strings.Join(got.rcpts[0], ",") != "bob@example.net,bcc@example.org" || got.users[0] != "admin" {
+		t.Errorf("server got MAIL %q RCPT %v user %q DATA %q", got.from[0], got.rcpts[0], got.users[0], got.data[0])
 	}
 
 	code, stdout, _ = runReplayCLI(t, list, "replay", "-", "--original", "--smtp", addr, "--user", "admin", "--quarantine", store)
 	if code != 1 || !strings.Contains(stdout, "already replayed") {
 		t.Errorf("second replay: status %d, stdout %q", code, stdout)
 	}
-	if len(srv.data) != 1 {
-		t.Errorf("server got %d messages after the refused replay", len(srv.data))
+	if n := len(srv.snapshot().data); n != 1 {
+		t.Errorf("server got %d messages after the refused replay", n)
 	}
 
 	st, err := quarantine.Open(store, quarantine.Options{})

@@ -50,6 +50,19 @@ type testServer struct {
 	password string // AUTH PLAIN required when set
 }
 
+func (ts *testServer) faults() (*smtp.SMTPError, *smtp.SMTPError, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.rcptErr, ts.dataErr, ts.dropData
+}
+
+// received returns a copy of what the server got.
+func (ts *testServer) received() []received {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]received(nil), ts.got...)
+}
+
 type session struct {
 	srv    *testServer
 	conn   *smtp.Conn
@@ -82,8 +95,8 @@ func (s *session) Mail(from string, o *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, o *smtp.RcptOptions) error {
-	if s.srv.rcptErr != nil {
-		return s.srv.rcptErr
+	if rcptErr, _, _ := s.srv.faults(); rcptErr != nil {
+		return rcptErr
 	}
 	n := ""
 	if o != nil {
@@ -97,7 +110,8 @@ func (s *session) Rcpt(to string, o *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	if s.srv.dropData {
+	_, dataErr, drop := s.srv.faults()
+	if drop {
 		buf := make([]byte, 10)
 		_, _ = io.ReadFull(r, buf)
 		s.conn.Conn().Close()
@@ -107,8 +121,8 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if s.srv.dataErr != nil {
-		return s.srv.dataErr
+	if dataErr != nil {
+		return dataErr
 	}
 	s.cur.data = b
 	s.srv.mu.Lock()
@@ -200,10 +214,10 @@ func TestSMTP_endToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatalf("replay: %v (%+v)", err, res)
 			}
-			if len(ts.got) != 1 {
-				t.Fatalf("server got %d messages", len(ts.got))
+			if len(ts.received()) != 1 {
+				t.Fatalf("server got %d messages", len(ts.received()))
 			}
-			g := ts.got[0]
+			g := ts.received()[0]
 			if g.from != "alice@example.com" || strings.Join(g.rcpts, ",") != "bob@example.net,bcc@example.org" {
 				t.Errorf("envelope: MAIL %q RCPT %v", g.from, g.rcpts)
 			}
@@ -236,7 +250,7 @@ func TestSMTP_requireTLSRefusesPlainServer(t *testing.T) {
 	e := newEnv(t)
 	id := pickupItem(t, e)
 	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToSMTP, Addr: ts.addr, SMTP: SMTPOptions{RequireTLS: true}}, Options{Original: true})
-	if err == nil || len(ts.got) != 0 || res.Outcome != Failed {
+	if err == nil || len(ts.received()) != 0 || res.Outcome != Failed {
 		t.Fatalf("sent without TLS: %v %+v", err, res)
 	}
 }
@@ -285,12 +299,14 @@ func TestSMTP_failuresLeaveItemQuarantined(t *testing.T) {
 			}
 			e.checkJournal(t, quarantine.OpAbort)
 			// The item can be replayed once the server recovers, without --again.
+			ts.mu.Lock()
 			ts.rcptErr, ts.dataErr, ts.dropData = nil, nil, false
+			ts.mu.Unlock()
 			if _, err := Replay(context.Background(), e.st, id, Target{Kind: ToSMTP, Addr: ts.addr}, Options{Original: true}); err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			if len(ts.got) != 1 {
-				t.Errorf("server got %d messages after the retry", len(ts.got))
+			if len(ts.received()) != 1 {
+				t.Errorf("server got %d messages after the retry", len(ts.received()))
 			}
 			e.checkJournal(t, quarantine.OpAbort, quarantine.OpDone)
 		})
@@ -307,10 +323,10 @@ func TestSMTP_replayParamsKept(t *testing.T) {
 	if _, err := Replay(context.Background(), e.st, id, Target{Kind: ToSMTP, Addr: ts.addr}, Options{Original: true, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if len(ts.got) != 1 {
-		t.Fatalf("server got %d messages", len(ts.got))
+	if len(ts.received()) != 1 {
+		t.Fatalf("server got %d messages", len(ts.received()))
 	}
-	g := ts.got[0]
+	g := ts.received()[0]
 	if g.ret != smtp.DSNReturnHeaders || g.envID != "abc+1" || strings.Join(g.notes, "|") != "FAILURE,DELAY,|" {
 		t.Errorf("RET %q ENVID %q NOTIFY %q", g.ret, g.envID, g.notes)
 	}
