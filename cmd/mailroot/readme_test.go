@@ -39,7 +39,7 @@ func TestReadme(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chdir(wd)
-	for _, c := range cmds {
+	for i, c := range cmds {
 		switch {
 		case c == "go test ./...":
 			if !containsLine(string(ci), c) {
@@ -60,6 +60,11 @@ func TestReadme(t *testing.T) {
 			}
 			if out == "" {
 				t.Errorf("%s: no output", c)
+			}
+			// The README tells a newcomer what the first command shows.
+			if i == 0 && strings.Contains(string(readme), "The audit lists six suspects") &&
+				(code != exitSuspects || !strings.Contains(out, "; 6 messages would be quarantined")) {
+				t.Errorf("%s: the README says it lists six suspects and exits 1; status %d, output ends:\n%s", c, code, lastLines(out, 3))
 			}
 		default:
 			t.Errorf("README sh block holds a command this test cannot run: %q", c)
@@ -83,6 +88,14 @@ func shellBlocks(md string) []string {
 		}
 	}
 	return out
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
 }
 
 func containsLine(text, line string) bool {
