@@ -541,14 +541,14 @@ func (s *scanner) fillPart(e *entity) {
 			rp.ContentType = "text/plain"
 		}
 	}
-	rp.ContentType = displayText([]byte(rp.ContentType), 256)
-	rp.Charset = displayText([]byte(strings.ToLower(strings.TrimSpace(p.params["charset"]))), 256)
-	rp.Encoding = displayText([]byte(p.encoding), 256)
-	rp.Boundary = displayText([]byte(p.params["boundary"]), 256)
+	rp.ContentType = displayString(rp.ContentType, 256)
+	rp.Charset = displayString(strings.ToLower(strings.TrimSpace(p.params["charset"])), 256)
+	rp.Encoding = displayString(p.encoding, 256)
+	rp.Boundary = displayString(p.params["boundary"], 256)
 	filename := ""
 	if f := p.field("Content-Disposition"); f != nil {
 		d, params := scParseStructured(f.value)
-		rp.Disposition = displayText([]byte(d), 256)
+		rp.Disposition = displayString(d, 256)
 		filename = scParamMap(params)["filename"]
 	}
 	if filename == "" {

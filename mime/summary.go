@@ -85,6 +85,9 @@ func decodeWords(v []byte) string {
 // UTF-8 stays, controls and invalid bytes become \xNN escapes. At most max
 // source bytes are used; a cut is marked with "...".
 func displayText(b []byte, max int) string {
+	if len(b) <= max && plainASCII(b) {
+		return string(b)
+	}
 	cut := len(b) > max
 	if cut {
 		b = b[:max]
@@ -113,6 +116,25 @@ func displayText(b []byte, max int) string {
 		sb.WriteString("...")
 	}
 	return sb.String()
+}
+
+// displayString is displayText for a string; a clean one is returned as is.
+func displayString(s string, max int) string {
+	if len(s) <= max && plainASCII([]byte(s)) {
+		return s
+	}
+	return displayText([]byte(s), max)
+}
+
+// plainASCII reports whether b is printable ASCII without backslashes,
+// which displayText leaves unchanged.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitAddressList splits an address-list value at the commas that lie
