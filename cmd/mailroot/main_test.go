@@ -246,14 +246,9 @@ func withNow(t *testing.T, now time.Time) {
 	t.Cleanup(func() { nowFunc = old })
 }
 
-// normalise replaces the temporary root in output and uses / separators.
+// normalise replaces the temporary root in output.
 func normalise(s, root string) string {
-	s = strings.ReplaceAll(s, root, "$ROOT")
-	if filepath.Separator == '\\' {
-		s = strings.ReplaceAll(s, strings.ReplaceAll(root, `\`, `\\`), "$ROOT")
-		s = strings.ReplaceAll(s, `\\`, "/")
-	}
-	return s
+	return strings.ReplaceAll(s, root, "$ROOT")
 }
 
 var _ = io.Discard

@@ -43,6 +43,11 @@ func TestScan_golden(t *testing.T) {
 			if _, err := os.Stat(c.tree); err != nil {
 				t.Skipf("%s not present yet", c.tree)
 			}
+			if runtime.GOOS == "windows" {
+				// Paths in the goldens use "/"; output on Windows uses "\",
+				// which cannot be told apart from escapes in excerpts.
+				t.Skip("goldens are written with / separators")
+			}
 			withNow(t, fixedNow)
 			root := filepath.Join(t.TempDir(), "copy")
 			if err := copyTree(c.tree, root); err != nil {
