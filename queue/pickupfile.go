@@ -364,6 +364,7 @@ type Staged struct {
 	Size     int64
 	SHA256   string // hex, of the bytes written
 	done     bool
+	aborted  bool
 }
 
 // Stage creates a temporary file in tempDir, lets write fill it, fsyncs and
@@ -482,12 +483,17 @@ func (s *Staged) Commit() error {
 	return nil
 }
 
+// Committed reports whether the file reached its final name, which can be
+// true even when Commit returned an error (the folder sync failed after
+// the rename): the watcher may then take the file.
+func (s *Staged) Committed() bool { return s.done && !s.aborted }
+
 // Abort removes the staged file; it is a no-op after Commit.
 func (s *Staged) Abort() error {
 	if s.done {
 		return nil
 	}
-	s.done = true
+	s.done, s.aborted = true, true
 	if err := os.Remove(s.TempPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("drop %s: remove temp %s: %w", s.Path, s.TempPath, err)
 	}
@@ -501,6 +507,9 @@ func Drop(dir, name, tempDir string, write func(w io.Writer) error) (*Staged, er
 		return nil, err
 	}
 	if err := s.Commit(); err != nil {
+		if s.Committed() {
+			return s, err // in place; only the folder sync failed
+		}
 		_ = s.Abort()
 		return nil, err
 	}

@@ -234,8 +234,14 @@ func TestStage_nothingVisibleBeforeCommit(t *testing.T) {
 	if s.SHA256 != hex.EncodeToString(sum[:]) || s.Size != 7 {
 		t.Errorf("Staged = %+v", s)
 	}
+	if s.Committed() {
+		t.Error("Committed before Commit")
+	}
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
+	}
+	if !s.Committed() {
+		t.Error("not Committed after Commit")
 	}
 	got, err := os.ReadFile(filepath.Join(pickup, "ABC.eml"))
 	if err != nil || string(got) != "hello\r\n" {
@@ -319,6 +325,9 @@ func TestAbort(t *testing.T) {
 	}
 	if err := s.Abort(); err != nil {
 		t.Fatal(err)
+	}
+	if s.Committed() {
+		t.Error("Committed after Abort")
 	}
 	if _, err := os.Stat(s.TempPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temp file survives Abort: %v", err)

@@ -16,7 +16,10 @@ func dropRename(oldPath, newPath string) error {
 	err := os.Link(oldPath, newPath)
 	switch {
 	case err == nil:
-		return os.Remove(oldPath)
+		// The file is in place: a temp name left behind (remove failed)
+		// is only clutter, swept later, never a second copy in the folder.
+		_ = os.Remove(oldPath)
+		return nil
 	case errors.Is(err, os.ErrExist):
 		return ErrExists
 	case errors.Is(err, syscall.EXDEV):

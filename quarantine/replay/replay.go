@@ -542,6 +542,11 @@ func drop(dir, name, tempDir string, data []byte) error {
 		return err
 	}
 	if err := s.Commit(); err != nil {
+		if s.Committed() {
+			// The file is in the folder and will be sent: this is a
+			// replay, whatever the folder sync said.
+			return nil
+		}
 		_ = s.Abort()
 		return err
 	}
