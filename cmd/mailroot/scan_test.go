@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"context"
+
+	"github.com/mailroot/mailroot/mime"
 )
 
 // goldenCase scans a copy of a sample tree with pinned times and compares
@@ -404,4 +407,109 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestScan_selection checks the selection flags against the summary and
+// message lines of the sample tree.
+func TestScan_selection(t *testing.T) {
+	withNow(t, fixedNow)
+	root := filepath.Join(t.TempDir(), "copy")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	pinTree(t, root, fixedNow)
+	path := filepath.Join(root, "vsi 1")
+	type result struct {
+		summary  jsonSummary
+		messages []jsonMessage
+		code     int
+	}
+	scan := func(args ...string) result {
+		t.Helper()
+		out, errOut, code := runTool(t, append(append([]string{"audit", "--json"}, args...), path)...)
+		if code == exitUsage {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+		var r result
+		r.code = code
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			switch {
+			case strings.Contains(l, `"kind":"summary"`):
+				if err := json.Unmarshal([]byte(l), &r.summary); err != nil {
+					t.Fatal(err)
+				}
+			case strings.Contains(l, `"kind":"message"`):
+				var m jsonMessage
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatal(err)
+				}
+				r.messages = append(r.messages, m)
+			}
+		}
+		return r
+	}
+	all := scan()
+	if all.summary.Messages != 6 {
+		t.Fatalf("the sample tree has %d messages, want 6", all.summary.Messages)
+	}
+	// --older-than and --newer-than with the same age partition the tree.
+	for _, age := range []string{"1h", "10h", "20h"} {
+		older, newer := scan("--older-than", age), scan("--newer-than", age)
+		if older.summary.Messages+newer.summary.Messages != all.summary.Messages {
+			t.Errorf("--older-than %s (%d) + --newer-than %s (%d) != %d", age, older.summary.Messages, age, newer.summary.Messages, all.summary.Messages)
+		}
+		d, _ := parseAge(age)
+		for _, m := range older.messages {
+			mt, _ := time.Parse(time.RFC3339, m.MTime)
+			if fixedNow.Sub(mt) < d {
+				t.Errorf("--older-than %s printed %s, modified %s", age, m.Path, m.MTime)
+			}
+		}
+	}
+	// --folder.
+	q := scan("--folder", "queue", "--all")
+	if q.summary.Messages != 3 || len(q.summary.Folders) != 1 || q.summary.Folders[0].Folder != "queue" {
+		t.Errorf("--folder queue: %d messages in %v", q.summary.Messages, q.summary.Folders)
+	}
+	for _, m := range q.messages {
+		if m.Folder != "queue" {
+			t.Errorf("--folder queue printed %s (%s)", m.Path, m.Folder)
+		}
+	}
+	// --rule keeps only that rule; --skip-rule drops it; the exit status follows.
+	only := scan("--rule", "ct-001")
+	if len(only.summary.Rules) != 1 || only.summary.Rules[0].Rule != "CT-001" || only.summary.Suspects != 1 || only.code != exitSuspects {
+		t.Errorf("--rule ct-001: rules %v, suspects %d, status %d", only.summary.Rules, only.summary.Suspects, only.code)
+	}
+	skip := scan("--skip-rule", "CT-001,STR-003")
+	for _, r := range skip.summary.Rules {
+		if r.Rule == "CT-001" || r.Rule == "STR-003" {
+			t.Errorf("--skip-rule CT-001,STR-003 still reports %s", r.Rule)
+		}
+	}
+	if skip.summary.Suspects != 0 || skip.code != exitOK {
+		t.Errorf("without the two crash rules: %d suspects, status %d; want 0, 0", skip.summary.Suspects, skip.code)
+	}
+	// --min-severity hides lower findings but not the suspects.
+	high := scan("--min-severity", "high")
+	for _, m := range high.messages {
+		for _, f := range m.Findings {
+			if f.Severity < mime.High {
+				t.Errorf("--min-severity high printed %s %s in %s", f.Rule, f.Severity, m.Path)
+			}
+		}
+	}
+	if high.summary.Suspects != all.summary.Suspects {
+		t.Errorf("--min-severity changed the suspects: %d != %d", high.summary.Suspects, all.summary.Suspects)
+	}
+	// --quarantine-at low: every flagged message is a suspect.
+	low := scan("--quarantine-at", "low")
+	if low.summary.Suspects != low.summary.Flagged || low.summary.Suspects <= all.summary.Suspects {
+		t.Errorf("--quarantine-at low: %d suspects, %d flagged", low.summary.Suspects, low.summary.Flagged)
+	}
+	for _, m := range low.messages {
+		if m.Action != actionWouldQuarantine {
+			t.Errorf("--quarantine-at low: %s action %q", m.Path, m.Action)
+		}
+	}
 }
