@@ -194,6 +194,9 @@ func TestHostileMillionEmptyParts(t *testing.T) {
 
 func TestHostileHugeHeaderLine(t *testing.T) {
 	n := int64(100 << 20)
+	if testing.Short() {
+		n = 16 << 20 // -short (and -race runs with it) keeps CI quick
+	}
 	rd := io.MultiReader(str("From: a@example.com\r\nSubject: "), rep("a", n), str("\r\nTo: b@example.com\r\n\r\nbody\r\n"))
 	r := scanHostile(t, rd, Options{})
 	f := mustHave(t, r, "STR-004")
@@ -328,7 +331,10 @@ func bigMessage(size int64) io.Reader {
 // TestHostileDeepFatHeaders: 100 nested parts, each with a 3 MiB header,
 // stay within the heap bound (stored fields are capped across the stack).
 func TestHostileDeepFatHeaders(t *testing.T) {
-	const depth = 100
+	depth := 100
+	if testing.Short() {
+		depth = 35 // still past the MP-006 limit and the 16 MiB stack budget
+	}
 	fat := func() io.Reader {
 		return io.MultiReader(rep("X-Fat: "+string(bytes.Repeat([]byte("f"), 1000))+"\r\n", 3<<20/1009*1009))
 	}
