@@ -54,7 +54,7 @@ func newProgress(w io.Writer, enabled bool) *progress {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
-			p.bar.Describe("scanning " + humanCount(p.files.Load()) + " files")
+			p.bar.Describe("scanning: " + humanCount(p.files.Load()) + " files, " + humanBytes(p.bytes.Load()))
 			_ = p.bar.Set64(p.bytes.Load())
 			select {
 			case <-p.stop:

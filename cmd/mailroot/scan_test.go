@@ -378,10 +378,10 @@ func TestProgress(t *testing.T) {
 	for i := 0; i < 1234; i++ {
 		p.add(1000)
 	}
-	time.Sleep(progressDelay + 400*time.Millisecond)
+	time.Sleep(progressDelay + time.Second)
 	p.finish()
-	if s := buf.String(); !strings.Contains(s, "scanning 1,234 files") || !strings.Contains(s, "MiB") {
-		t.Errorf("progress output %q lacks the file count or bytes", s)
+	if s := buf.String(); !strings.Contains(s, "scanning: 1,234 files, 1.2 MiB") || !strings.Contains(s, "/s)") {
+		t.Errorf("progress output %q lacks the file count, bytes or rate", s)
 	}
 	var none syncBuffer
 	q := newProgress(&none, false)
