@@ -87,21 +87,45 @@ type JournalLog struct {
 	// cut off (a kill or power cut mid-append). Its content is in Bad if it
 	// did not parse.
 	Truncated bool
+	// BadOmitted counts bad lines beyond the first maxBadLines.
+	BadOmitted int
 	// Size is the number of bytes read.
 	Size int64
 }
 
+// maxBadLines bounds how many bad lines a read keeps (the rest are
+// counted in BadOmitted): a journal overwritten with garbage must not make
+// every command use memory in proportion.
+const maxBadLines = 1000
+
 // ReadJournal parses a journal. It tolerates and reports bad lines, among
-// them a truncated last line; it fails only on a read error.
+// them a truncated last line; it fails only on a read error. It keeps every
+// entry in memory: recovery uses a streaming summary instead.
 func ReadJournal(r io.Reader) (*JournalLog, error) {
+	var entries []Entry
+	log, err := scanJournal(r, func(e *Entry) { entries = append(entries, *e) })
+	log.Entries = entries
+	return log, err
+}
+
+// scanJournal reads a journal line by line and calls fn for each entry;
+// the returned log has no Entries.
+func scanJournal(r io.Reader, fn func(*Entry)) (*JournalLog, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	log := &JournalLog{}
 	line := 0
+	bad := func(b BadLine) {
+		if len(log.Bad) < maxBadLines {
+			log.Bad = append(log.Bad, b)
+		} else {
+			log.BadOmitted++
+		}
+	}
 	for {
 		start := log.Size
-		b, tooLong, err := readLine(br, maxJournalLine)
-		log.Size += int64(len(b))
-		if len(b) == 0 && err == io.EOF {
+		b, n, tooLong, err := readLine(br, maxJournalLine)
+		log.Size += int64(n)
+		if n == 0 && err == io.EOF {
 			break
 		}
 		if err != nil && err != io.EOF {
@@ -114,15 +138,15 @@ func ReadJournal(r io.Reader) (*JournalLog, error) {
 		}
 		switch {
 		case tooLong:
-			log.Bad = append(log.Bad, BadLine{Line: line, Offset: start, Err: fmt.Sprintf("line longer than %d bytes", maxJournalLine)})
+			bad(BadLine{Line: line, Offset: start, Err: fmt.Sprintf("line longer than %d bytes", maxJournalLine)})
 		case len(bytes.TrimSpace(b)) == 0:
 			// blank line (e.g. the newline written after a truncated line)
 		default:
 			e, perr := parseEntry(b)
 			if perr != nil {
-				log.Bad = append(log.Bad, BadLine{Line: line, Offset: start, Err: perr.Error()})
+				bad(BadLine{Line: line, Offset: start, Err: perr.Error()})
 			} else {
-				log.Entries = append(log.Entries, *e)
+				fn(e)
 			}
 		}
 		if err == io.EOF {
@@ -134,9 +158,8 @@ func ReadJournal(r io.Reader) (*JournalLog, error) {
 
 // readLine reads up to and including '\n'. Past max bytes the rest of the
 // line is consumed and dropped, and tooLong is set.
-func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+func readLine(br *bufio.Reader, max int) (line []byte, n int, tooLong bool, err error) {
 	var buf []byte
-	n := 0
 	for {
 		frag, err := br.ReadSlice('\n')
 		n += len(frag)
@@ -159,18 +182,15 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 				buf = []byte{'x'}
 			}
 		}
-		return buf, tooLong, err
+		return buf, n, tooLong, err
 	}
 }
 
 func parseEntry(b []byte) (*Entry, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
 	var e Entry
-	if err := dec.Decode(&e); err != nil {
+	// Unmarshal also refuses anything after the object.
+	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("data after the entry")
 	}
 	if e.V < 1 || e.V > JournalVersion {
 		return nil, fmt.Errorf("unsupported journal version %d", e.V)
@@ -198,18 +218,18 @@ type journal struct {
 	path string
 }
 
-func openJournal(path string) (*journal, *JournalLog, error) {
+func openJournal(path string) (*journal, *journalSummary, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open journal: %w", err)
 	}
-	log, err := ReadJournal(f)
+	sum, err := summarizeJournal(f)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("read journal %s: %w", path, err)
 	}
 	j := &journal{f: f, path: path}
-	if log.Truncated {
+	if sum.Truncated {
 		// End the cut-off line so that the next entry starts on its own
 		// line; the partial line stays (the journal is append-only) and is
 		// reported as bad by every later read.
@@ -218,7 +238,7 @@ func openJournal(path string) (*journal, *JournalLog, error) {
 			return nil, nil, fmt.Errorf("repair journal %s: %w", path, err)
 		}
 	}
-	return j, log, nil
+	return j, sum, nil
 }
 
 // append writes one entry and fsyncs it.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -26,6 +28,8 @@ type RecoveryReport struct {
 	// mid-write); the line is ended and kept, and reported in BadLines.
 	Truncated bool      `json:"truncated"`
 	BadLines  []BadLine `json:"bad_lines,omitempty"`
+	// BadLinesOmitted counts bad lines not listed (past a cap).
+	BadLinesOmitted int `json:"bad_lines_omitted,omitempty"`
 	// Resolved lists the interrupted transactions and their outcome.
 	Resolved []Resolution `json:"resolved,omitempty"`
 	// Foreign lists open intents of kinds that other packages own.
@@ -71,41 +75,32 @@ func (s *Store) Recover(ctx context.Context) (*RecoveryReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
-	jlog, err := ReadJournal(f)
+	sum, err := summarizeJournal(f)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("recover: read %s: %w", s.journal.path, err)
 	}
-	return s.recoverLog(ctx, jlog, true)
+	return s.recoverLog(ctx, sum, true)
 }
 
-func (s *Store) recoverLog(ctx context.Context, jlog *JournalLog, full bool) (*RecoveryReport, error) {
-	rep := &RecoveryReport{Truncated: jlog.Truncated}
+func (s *Store) recoverLog(ctx context.Context, sum *journalSummary, full bool) (*RecoveryReport, error) {
+	rep := &RecoveryReport{Truncated: sum.Truncated, BadLinesOmitted: sum.BadOmitted}
 	// Bad lines already reported and noted (a truncated line that an
 	// earlier Open ended) are not reported again.
-	known := map[int]bool{}
-	for _, e := range jlog.Entries {
-		var n int
-		if e.Op == OpNote && e.Kind == kindJournalRepair {
-			if _, err := fmt.Sscanf(e.Detail, "line %d", &n); err == nil {
-				known[n] = true
-			}
-		}
-	}
-	for _, b := range jlog.Bad {
-		if !known[b.Line] {
+	for _, b := range sum.Bad {
+		if !sum.repaired[b.Line] {
 			rep.BadLines = append(rep.BadLines, b)
 		}
 	}
-	if jlog.Truncated && !full && len(jlog.Bad) > 0 {
-		last := jlog.Bad[len(jlog.Bad)-1]
+	if sum.Truncated && !full && len(sum.Bad) > 0 {
+		last := sum.Bad[len(sum.Bad)-1]
 		if err := s.journal.append(Entry{Op: OpNote, Kind: kindJournalRepair, By: &s.actor,
 			Detail: fmt.Sprintf("line %d (offset %d) was cut off by an interrupted write; ended with a newline and kept", last.Line, last.Offset)}); err != nil {
 			return rep, err
 		}
 	}
 	s.open = map[string]Entry{}
-	for _, e := range openEntries(jlog) {
+	for _, e := range sum.open {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
@@ -132,6 +127,55 @@ func (s *Store) recoverLog(ctx context.Context, jlog *JournalLog, full bool) (*R
 
 // kindJournalRepair marks the note written after ending a truncated line.
 const kindJournalRepair = "journal-repair"
+
+// journalSummary is what recovery needs from the journal, held in memory in
+// proportion to the open transactions, not to the journal's length.
+type journalSummary struct {
+	*JournalLog
+	open     []Entry      // intents without an outcome, in journal order
+	repaired map[int]bool // bad lines noted as repaired truncations
+}
+
+func summarizeJournal(r io.Reader) (*journalSummary, error) {
+	open := map[string]Entry{}
+	seq := map[string]int{}
+	repaired := map[int]bool{}
+	n := 0
+	log, err := scanJournal(r, func(e *Entry) {
+		switch e.Op {
+		case OpIntent:
+			if _, ok := open[e.Txn]; !ok {
+				seq[e.Txn] = n
+				n++
+			}
+			open[e.Txn] = *e
+		case OpDone, OpAbort:
+			delete(open, e.Txn)
+			delete(seq, e.Txn)
+		case OpRecover:
+			if e.Outcome != OutcomeUnresolved {
+				delete(open, e.Txn)
+				delete(seq, e.Txn)
+			}
+		case OpNote:
+			var line int
+			if e.Kind == kindJournalRepair {
+				if _, err := fmt.Sscanf(e.Detail, "line %d", &line); err == nil {
+					repaired[line] = true
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum := &journalSummary{JournalLog: log, repaired: repaired}
+	for _, e := range open {
+		sum.open = append(sum.open, e)
+	}
+	sort.Slice(sum.open, func(i, j int) bool { return seq[sum.open[i].Txn] < seq[sum.open[j].Txn] })
+	return sum, nil
+}
 
 // sweep removes leftover temp files from item folders and reports items
 // left pending with no open transaction.

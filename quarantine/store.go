@@ -72,13 +72,18 @@ func (s *Store) openReadOnly() (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open quarantine store %s read-only: %w", s.dir, err)
 	}
-	jlog, err := ReadJournal(f)
+	sum, err := summarizeJournal(f)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read journal %s: %w", p, err)
 	}
-	rep := &RecoveryReport{Truncated: jlog.Truncated, BadLines: jlog.Bad}
-	for _, e := range openEntries(jlog) {
+	rep := &RecoveryReport{Truncated: sum.Truncated, BadLinesOmitted: sum.BadOmitted}
+	for _, b := range sum.Bad {
+		if !sum.repaired[b.Line] {
+			rep.BadLines = append(rep.BadLines, b)
+		}
+	}
+	for _, e := range sum.open {
 		s.open[e.Txn] = e
 		rep.Resolved = append(rep.Resolved, Resolution{Txn: e.Txn, Kind: e.Kind, ID: e.ID, Outcome: OutcomeUnresolved,
 			Detail: "the store is read-only: not recovered"})
@@ -92,34 +97,6 @@ func (s *Store) openReadOnly() (*Store, error) {
 // read-only file system or no write permission.
 func isReadOnlyFS(err error) bool {
 	return errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)
-}
-
-// openEntries returns the intents without an outcome, in journal order.
-func openEntries(jlog *JournalLog) []Entry {
-	var order []string
-	open := map[string]Entry{}
-	for _, e := range jlog.Entries {
-		switch e.Op {
-		case OpIntent:
-			if _, ok := open[e.Txn]; !ok {
-				order = append(order, e.Txn)
-			}
-			open[e.Txn] = e
-		case OpDone, OpAbort:
-			delete(open, e.Txn)
-		case OpRecover:
-			if e.Outcome != OutcomeUnresolved {
-				delete(open, e.Txn)
-			}
-		}
-	}
-	var out []Entry
-	for _, t := range order {
-		if e, ok := open[t]; ok {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // writable returns ErrReadOnly or an error for a closed store.

@@ -214,6 +214,9 @@ func printRecovery(w io.Writer, dir string, r *quarantine.RecoveryReport) bool {
 	for _, b := range r.BadLines {
 		fmt.Fprintf(w, "mailroot: %s: journal line %d unreadable: %s\n", sanitizeLine(dir), b.Line, sanitizeLine(b.Err))
 	}
+	if r.BadLinesOmitted > 0 {
+		fmt.Fprintf(w, "mailroot: %s: %d more unreadable journal lines\n", sanitizeLine(dir), r.BadLinesOmitted)
+	}
 	for _, x := range r.Resolved {
 		verb := map[string]string{quarantine.OutcomeCompleted: "completed", quarantine.OutcomeRolledBack: "rolled back", quarantine.OutcomeUnresolved: "NOT resolved"}[x.Outcome]
 		fmt.Fprintf(w, "mailroot: recovery: interrupted %s of %s %s", x.Kind, x.ID, verb)
