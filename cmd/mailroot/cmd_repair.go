@@ -337,11 +337,11 @@ func printRepair(w io.Writer, r *repairJSON) {
 	case r.Written && len(r.Changes) == 0:
 		fmt.Fprintf(w, "%s: fixed.eml created from the original: %s\n", r.ID, r.Path)
 	case r.Written:
-		fmt.Fprintf(w, "%s: fixed.eml written (%d changes): %s\n", r.ID, len(r.Changes), r.Path)
+		fmt.Fprintf(w, "%s: fixed.eml written (%s): %s\n", r.ID, plural(len(r.Changes), "change"), r.Path)
 	case len(r.Changes) == 0:
 		fmt.Fprintf(w, "%s: nothing to repair automatically\n", r.ID)
 	default:
-		fmt.Fprintf(w, "%s: would make %d changes (dry run)\n", r.ID, len(r.Changes))
+		fmt.Fprintf(w, "%s: would make %s (dry run)\n", r.ID, plural(len(r.Changes), "change"))
 	}
 	for _, c := range r.Changes {
 		fmt.Fprintf(w, "  fixed   %-8s part %s  line %d  offset %d: %s\n", c.Rule, c.Part, c.Line, c.Offset, sanitizeLine(c.What))
@@ -483,4 +483,12 @@ func readIDs(e *env, args []string) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// plural writes "1 change", "2 changes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
