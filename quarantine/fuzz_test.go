@@ -141,8 +141,12 @@ func TestReadJournal_longLineAndBadLines(t *testing.T) {
 	buf.WriteString(`{"v":1,"op":"note"}` + "\n")
 	buf.Write(bytes.Repeat([]byte("x"), maxJournalLine+10))
 	buf.WriteString("\n" + `{"v":1,"op":"note"}` + "\n" + "garbage\n" + `{"v":1,"op":"note"`)
+	total := int64(buf.Len())
 	log, err := ReadJournal(&buf)
 	tcheck(t, err, "read")
+	if log.Size != total {
+		t.Errorf("Size %d, want %d", log.Size, total)
+	}
 	if len(log.Entries) != 2 || len(log.Bad) != 3 || !log.Truncated || log.Bad[0].Line != 2 {
 		t.Errorf("entries %d bad %+v truncated %v", len(log.Entries), log.Bad, log.Truncated)
 	}
