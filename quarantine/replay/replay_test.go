@@ -119,6 +119,19 @@ func (e *env) checkJournal(t *testing.T, want ...string) {
 	}
 }
 
+// checkVerify asserts that the store verifies clean: every recorded file
+// intact, nothing unexpected (no temp file) in any item folder.
+func (e *env) checkVerify(t *testing.T) {
+	t.Helper()
+	rep, err := e.st.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Errorf("store does not verify: %+v", rep.Problems)
+	}
+}
+
 const pickupMsg = "x-sender: alice@example.com\r\n" +
 	"x-receiver: bob@example.net\r\n" +
 	"x-receiver: hidden-bcc@example.org\r\n" +
@@ -210,6 +223,7 @@ func TestReplay_pickupOwnFolder(t *testing.T) {
 		t.Errorf("no duplicate warning: %v", res.Warnings)
 	}
 	e.checkJournal(t, quarantine.OpDone, quarantine.OpAbort)
+	e.checkVerify(t)
 }
 
 func TestReplay_replayFormatAndDerivedEnvelope(t *testing.T) {

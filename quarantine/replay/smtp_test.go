@@ -298,6 +298,7 @@ func TestSMTP_failuresLeaveItemQuarantined(t *testing.T) {
 				t.Errorf("history does not record the failure: %+v", last)
 			}
 			e.checkJournal(t, quarantine.OpAbort)
+			e.checkVerify(t)
 			// The item can be replayed once the server recovers, without --again.
 			ts.mu.Lock()
 			ts.rcptErr, ts.dataErr, ts.dropData = nil, nil, false
