@@ -33,7 +33,8 @@
 //	  0  no message at or above --quarantine-at
 //	  1  suspects found
 //	  2  bad usage or a fatal error
-//	  3  the audit finished, but some files could not be read
+//	  3  the audit finished, but some files could not be read (locked,
+//	     permission denied, read error)
 //
 //	FLAGS
 //	  --all
@@ -417,7 +418,9 @@
 //	  1  suspects found: at least one message at or above --quarantine-at
 //	  2  bad usage or a fatal error (the store says what was moved)
 //	  3  the scan finished, but some files could not be read (locked,
-//	     vanished or unreadable: see the "skipped" lines)
+//	     permission denied, read error: see the "skipped" lines), or a
+//	     suspect could not be quarantined; a file that vanished (the service
+//	     delivered it) is reported but does not count
 //
 //	FLAGS
 //	  --all
