@@ -36,6 +36,10 @@ const (
 	maxMessage = 512 << 20
 )
 
+// testHookAfterSend, set by tests, runs between the send and the records
+// of its outcome; an error stops Replay there, as a crash would.
+var testHookAfterSend func() error
+
 // Kind is where a replay sends the message.
 type Kind string
 
@@ -400,6 +404,11 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 		sendErr = drop(t.Dir, id+".eml", st.ItemDir(id), data)
 	case ToSMTP:
 		res.Reply, sendErr = sendSMTP(ctx, t, env, data)
+	}
+	if testHookAfterSend != nil {
+		if err := testHookAfterSend(); err != nil {
+			return res, err // a simulated crash: nothing more is recorded
+		}
 	}
 	res.Time = time.Now().UTC()
 	r.Time, r.Reply = res.Time, res.Reply.String()

@@ -448,3 +448,50 @@ func TestReplay_badMailReport(t *testing.T) {
 		t.Errorf("dropped:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestReplay_crashAfterSend: the process dies after the file reached
+// PickUp and before the outcome was recorded. After reopening the store
+// (recovery runs), the item is not replayed again without --again, and the
+// waiting file is named in a warning.
+func TestReplay_crashAfterSend(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.pickup, "stuck.eml", mime.FolderPickup, pickupMsg)
+	testHookAfterSend = func() error { return errors.New("simulated crash") }
+	_, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true})
+	testHookAfterSend = nil
+	if err == nil {
+		t.Fatal("the hook did not stop Replay")
+	}
+	dropped := filepath.Join(e.pickup, id+".eml")
+	if _, err := os.Stat(dropped); err != nil {
+		t.Fatalf("the file should have reached PickUp: %v", err)
+	}
+	// Reopen, as the next mailroot run would.
+	dir := e.st.Dir()
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := quarantine.Open(dir, quarantine.Options{Actor: testActor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e.st = st
+	res, err := Replay(context.Background(), st, id, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) || !strings.Contains(err.Error(), "never recorded its outcome") {
+		t.Fatalf("after a crash: err = %v", err)
+	}
+	rec, _ := st.Get(id)
+	if rec.State != quarantine.StateQuarantined {
+		t.Errorf("state %s", rec.State)
+	}
+	// With --again, the file still in PickUp is not replaced: the admin
+	// sees it named, and nothing is sent twice.
+	res, err = Replay(context.Background(), st, id, Target{Kind: ToPickup}, Options{Original: true, Again: true})
+	if !errors.Is(err, queue.ErrExists) {
+		t.Errorf("--again with the file still waiting: err = %v", err)
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), dropped) {
+		t.Errorf("warnings do not name the waiting file: %v", res.Warnings)
+	}
+}
