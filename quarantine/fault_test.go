@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -39,7 +38,7 @@ func forceCrossDevice(on bool) {
 	renameHook = nil
 	if on {
 		renameHook = func(o, n string) error {
-			return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EXDEV}
+			return &os.LinkError{Op: "rename", Old: o, New: n, Err: errCrossDevice}
 		}
 	}
 }

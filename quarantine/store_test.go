@@ -612,7 +612,7 @@ func TestFaults_diskFullAndReadOnly(t *testing.T) {
 			orig := snapshot(t, root, dir)
 			s := openStore(t, dir)
 			defer func() { faultHook, renameHook = nil, nil }()
-			renameHook = func(o, n string) error { return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EXDEV} }
+			renameHook = func(o, n string) error { return &os.LinkError{Op: "rename", Old: o, New: n, Err: errCrossDevice} }
 			armed := true
 			faultHook = func(st string) error {
 				if armed && st == tc.step {

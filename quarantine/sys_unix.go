@@ -57,6 +57,10 @@ func isSharingViolation(err error) bool {
 // errSharingViolation is what tests inject to simulate a locked file.
 var errSharingViolation error = syscall.ETXTBSY
 
+// errCrossDevice is what a rename across file systems fails with (tests
+// inject it to force the copy path).
+var errCrossDevice error = syscall.EXDEV
+
 // replaceFile renames oldpath over newpath (for the store's own files).
 func replaceFile(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 

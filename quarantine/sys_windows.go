@@ -76,6 +76,8 @@ func isSharingViolation(err error) bool { return winClass(err) == winBusy }
 
 var errSharingViolation error = windows.ERROR_SHARING_VIOLATION
 
+var errCrossDevice error = windows.ERROR_NOT_SAME_DEVICE
+
 // retry runs op until it succeeds, fails for a lasting reason, or about
 // half a second has passed.
 func retry(op func() error) error {
