@@ -185,10 +185,15 @@ func isAbsLocal(p string) bool {
 	return !strings.HasPrefix(p, `\\`) && !strings.HasPrefix(p, `//`)
 }
 
-// lockFile takes an exclusive lock on the first byte of f, failing at once
-// if another process holds it.
+// lockOffsetHigh places the locked byte at 4 GiB, past the lock file's
+// text, so that another process can still read who holds the lock
+// (LockFileEx locks are mandatory for reads too).
+const lockOffsetHigh = 1
+
+// lockFile takes an exclusive lock on one byte of f, failing at once if
+// another process holds it.
 func lockFile(f *os.File) (held bool, err error) {
-	var ol windows.Overlapped
+	ol := windows.Overlapped{OffsetHigh: lockOffsetHigh}
 	err = windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
 		return true, err
@@ -197,6 +202,6 @@ func lockFile(f *os.File) (held bool, err error) {
 }
 
 func unlockFile(f *os.File) error {
-	var ol windows.Overlapped
+	ol := windows.Overlapped{OffsetHigh: lockOffsetHigh}
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
