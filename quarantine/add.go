@@ -232,6 +232,12 @@ func (s *Store) Add(ctx context.Context, req AddRequest) (*Record, error) {
 		if isCrash(err) {
 			return nil, err
 		}
+		var ie *itemExistsError
+		if errors.As(err, &ie) {
+			// Nothing was moved and the folder is someone else's.
+			s.journal.append(Entry{Op: OpAbort, Kind: KindMove, Txn: intent.Txn, ID: id, Outcome: OutcomeRolledBack, Detail: err.Error()})
+			return nil, &ie.ExistsError
+		}
 		// Roll back now rather than at the next start: every file goes
 		// back where it was (or, if all already arrived, the move is
 		// completed after all).
@@ -260,7 +266,8 @@ func (s *Store) runMove(ctx context.Context, rec *Record, intent Entry, note str
 	}
 	if err := os.Mkdir(itemDir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return nil, &ExistsError{Path: itemDir}
+			// Not ours: roll back must not touch it.
+			return nil, &itemExistsError{ExistsError{Path: itemDir}}
 		}
 		return nil, fmt.Errorf("quarantine %s: create %s: %w", id, itemDir, err)
 	}
@@ -313,6 +320,9 @@ func (s *Store) runMove(ctx context.Context, rec *Record, intent Entry, note str
 	}
 	return rec, nil
 }
+
+// itemExistsError is an ExistsError for the item folder itself.
+type itemExistsError struct{ ExistsError }
 
 func names(fs []File) []string {
 	out := make([]string, len(fs))

@@ -709,3 +709,39 @@ func TestOpen_readOnlyFallback(t *testing.T) {
 		t.Error("read-only store was written")
 	}
 }
+
+// A folder that appears between choosing the ID and creating it is left
+// alone, item.json and all.
+func TestAdd_itemFolderAppearsBeforeMkdir(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	defer s.Close()
+	var planted string
+	defer func() { faultHook = nil }()
+	faultHook = func(st string) error {
+		if st == "mkdir" && planted == "" {
+			// The intent is journaled: find its ID and occupy the folder.
+			for _, e := range openIntents(t, dir) {
+				planted = filepath.Join(dir, e.ID)
+			}
+			tcheck(t, os.Mkdir(planted, 0o700), "plant")
+			tcheck(t, os.WriteFile(filepath.Join(planted, RecordFile), []byte("someone else's"), 0o600), "plant")
+		}
+		return nil
+	}
+	_, err := s.Add(ctx(), AddRequest{Item: items[1]})
+	if !IsExists(err) {
+		t.Fatalf("got %v, want exists", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(planted, RecordFile)); string(b) != "someone else's" {
+		t.Error("the planted item.json was removed or changed")
+	}
+	if !exists(items[1].Path) {
+		t.Error("source moved")
+	}
+	if open := openIntents(t, dir); len(open) != 0 {
+		t.Errorf("open intents: %+v", open)
+	}
+}
