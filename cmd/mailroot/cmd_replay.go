@@ -143,7 +143,7 @@ func init() {
 			fs.StringVar(&o.user, "user", "", "AUTH PLAIN `USER` (password in $"+smtpPasswordEnv+")")
 			fs.StringVar(&o.sender, "sender", "", "envelope sender `ADDR`")
 			fs.Var(&o.rcpts, "rcpt", "envelope recipient `ADDR` (repeatable, or comma-separated)")
-			fs.Var(rateFlag{&o.rate}, "rate", "at most `N/min` replays a minute (0: no limit)")
+			fs.Var(rateFlag{&o.rate}, "rate", "at most `N` replays a minute, written N or N/min (0: no limit)")
 			fs.BoolVar(&o.allRepaired, "all-repaired", false, "replay every item in the repaired state")
 			fs.BoolVar(&o.again, "again", false, "replay an item that was replayed before")
 			return func(ctx context.Context, args []string) error {

@@ -335,8 +335,8 @@
 //	    	PickUp DIR (default: the item's own)
 //	  --quarantine DIR
 //	    	quarantine store DIR
-//	  --rate N/min
-//	    	at most N/min replays a minute (0: no limit) (default 100/min)
+//	  --rate N
+//	    	at most N replays a minute, written N or N/min (0: no limit) (default 100/min)
 //	  --rcpt ADDR
 //	    	envelope recipient ADDR (repeatable, or comma-separated)
 //	  --replay DIR
