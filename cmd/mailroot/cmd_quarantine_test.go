@@ -117,7 +117,7 @@ func TestQuarantineCLI_scanRestoreRoundTrip(t *testing.T) {
 	if code != 0 || len(jsonLinesOf(t, out)) != 1 {
 		t.Errorf("list --folder badmail: %d\n%s", code, out)
 	}
-	code, out, errs = runCLI(t, "quarantine", "show", ids[0][:7], "--quarantine", store)
+	code, out, errs = runCLI(t, "quarantine", "show", ids[0][:8], "--quarantine", store)
 	if code != 0 || !strings.Contains(out, "sha256") || !strings.Contains(out, "history:") {
 		t.Errorf("show: %d\n%s%s", code, out, errs)
 	}
