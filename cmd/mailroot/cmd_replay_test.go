@@ -163,3 +163,50 @@ func TestReplayCLI_smtp(t *testing.T) {
 		t.Errorf("%d replayed items in the store", len(recs))
 	}
 }
+
+func TestReplayTarget(t *testing.T) {
+	t.Setenv(smtpPasswordEnv, "pw")
+	tests := []struct {
+		o       replayOptions
+		kind    string
+		dir     string
+		addr    string
+		wantErr bool
+	}{
+		{o: replayOptions{}, kind: "pickup"},
+		{o: replayOptions{pickup: "P"}, kind: "pickup", dir: "P"},
+		{o: replayOptions{replayDir: "R"}, kind: "replay", dir: "R"},
+		{o: replayOptions{to: "replay", replayDir: "R"}, kind: "replay", dir: "R"},
+		{o: replayOptions{smtpAddr: "mail.example.com"}, kind: "smtp", addr: "mail.example.com:25"},
+		{o: replayOptions{to: "smtp", smtpAddr: "h:587", user: "u"}, kind: "smtp", addr: "h:587"},
+		{o: replayOptions{to: "smtp"}, wantErr: true},
+		{o: replayOptions{to: "pickup", smtpAddr: "h:25"}, wantErr: true},
+		{o: replayOptions{to: "queue"}, wantErr: true},
+		{o: replayOptions{tls: true}, wantErr: true},
+	}
+	for i, tt := range tests {
+		tgt, err := replayTarget(&tt.o)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%d: err = %v", i, err)
+			continue
+		}
+		if err == nil && (string(tgt.Kind) != tt.kind || tgt.Dir != tt.dir || tgt.Addr != tt.addr) {
+			t.Errorf("%d: target %+v", i, tgt)
+		}
+	}
+}
+
+func TestRateFlag(t *testing.T) {
+	for in, want := range map[string]int{"20": 20, "20/min": 20, " 5/m": 5, "0": 0} {
+		var n int
+		if err := (rateFlag{&n}).Set(in); err != nil || n != want {
+			t.Errorf("Set(%q) = %d, %v", in, n, err)
+		}
+	}
+	for _, bad := range []string{"x", "-1", "5/s"} {
+		var n int
+		if err := (rateFlag{&n}).Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
