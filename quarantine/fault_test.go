@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -234,4 +235,36 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestJournal_partialWrite: an append that fails half-way (disk full) is cut
+// off again, so the next entry is whole and readable.
+func TestJournal_partialWrite(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	j := s.journal
+	j.write = func(b []byte) (int, error) {
+		n, _ := j.f.Write(b[:len(b)/2])
+		return n, syscall.ENOSPC
+	}
+	if _, err := s.Add(ctx(), AddRequest{Item: items[1]}); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v", err)
+	}
+	j.write = j.f.Write
+	_, err := s.Add(ctx(), AddRequest{Item: items[1]})
+	tcheck(t, err, "add after the disk freed up")
+	s.Close()
+	f, err := os.Open(filepath.Join(dir, JournalFile))
+	tcheck(t, err, "open")
+	defer f.Close()
+	log, err := ReadJournal(f)
+	tcheck(t, err, "read")
+	if len(log.Bad) != 0 || log.Truncated {
+		t.Errorf("journal damaged by the failed write: %+v", log.Bad)
+	}
+	s = openStore(t, dir)
+	defer s.Close()
+	checkStoreConsistent(t, s)
 }

@@ -216,6 +216,12 @@ func parseEntry(b []byte) (*Entry, error) {
 type journal struct {
 	f    *os.File
 	path string
+	size int64 // bytes in the file after the last complete append
+	// torn is set when a failed append may have left part of a line that
+	// could not be cut off again: the next append starts a new line.
+	torn bool
+	// write is f.Write; tests replace it to fail half-way.
+	write func([]byte) (int, error)
 }
 
 func openJournal(path string) (*journal, *journalSummary, error) {
@@ -228,7 +234,8 @@ func openJournal(path string) (*journal, *journalSummary, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("read journal %s: %w", path, err)
 	}
-	j := &journal{f: f, path: path}
+	j := &journal{f: f, path: path, size: sum.Size}
+	j.write = f.Write
 	if sum.Truncated {
 		// End the cut-off line so that the next entry starts on its own
 		// line; the partial line stays (the journal is append-only) and is
@@ -237,6 +244,7 @@ func openJournal(path string) (*journal, *journalSummary, error) {
 			f.Close()
 			return nil, nil, fmt.Errorf("repair journal %s: %w", path, err)
 		}
+		j.size++
 	}
 	return j, sum, nil
 }
@@ -255,9 +263,20 @@ func (j *journal) append(e Entry) error {
 	if err := fault("journal-write"); err != nil {
 		return fmt.Errorf("append to %s: %w", j.path, err)
 	}
-	if _, err := j.f.Write(b); err != nil {
+	if j.torn {
+		b = append([]byte{'\n'}, b...)
+	}
+	if _, err := j.write(b); err != nil {
+		// A write that failed half-way (disk full) must not leave a
+		// fragment that the next entry would be glued to: cut it off, or
+		// failing that, start the next entry on a new line.
+		if terr := j.f.Truncate(j.size); terr != nil {
+			j.torn = true
+		}
 		return fmt.Errorf("append to %s: %w", j.path, err)
 	}
+	j.size += int64(len(b))
+	j.torn = false
 	if err := fault("journal-sync"); err != nil {
 		return fmt.Errorf("sync %s: %w", j.path, err)
 	}
