@@ -182,6 +182,8 @@
 //	line in the original) is recorded in item.json, which moves the item to
 //	the "repaired" state:
 //
+//	  STR-001  an empty line is inserted where the body begins (a line that
+//	           is not a header field and is not followed by one)
 //	  STR-002  line endings become CRLF
 //	  STR-003  a line holding only "." becomes ".." (IIS PickUp files)
 //	  STR-004  long header lines are re-folded; parts with long lines are

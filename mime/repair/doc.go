@@ -2,7 +2,8 @@
 // per rule of the catalogue (../../shared/RULES.md) that has one, each
 // recording what it changed (rule, what, part, input offset and line).
 // A fix is safe when the repaired message means what the original meant
-// to a tolerant reader: line endings become CRLF (STR-002), lone "." lines
+// to a tolerant reader: a header without its empty line gets one where the
+// body begins (STR-001), line endings become CRLF (STR-002), lone "." lines
 // in IIS PickUp files are dot-stuffed (STR-003, KB 221384), long header
 // lines are re-folded and parts with long lines re-encoded (STR-004), NUL
 // and control bytes leave headers (STR-006, STR-007), parameter lists are

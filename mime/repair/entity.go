@@ -54,6 +54,8 @@ type entity struct {
 
 	fields []*hfield
 	sep    []byte // the empty line ending the header; nil when missing
+	// missingSep: sep was not in the input (STR-001) and is added.
+	missingSep bool
 
 	body    []byte // a leaf's body (also an unparsed multipart's)
 	bodyOff int
@@ -146,9 +148,15 @@ func (r *repairer) parseEntity(b []byte, off int, path string, depth int, ancest
 			i = end
 			continue
 		}
+		colon := fieldColon(line)
+		if colon < 0 && line[0] != ' ' && line[0] != '\t' && !bytes.HasPrefix(line, []byte("From ")) && r.bodyStartsHere(b, i, end) {
+			// STR-001: the body began without an empty line before it.
+			e.sep, e.missingSep = []byte("\r\n"), true
+			break
+		}
 		name := ""
-		if k := bytes.IndexByte(line, ':'); k >= 0 {
-			name = strings.ToLower(strings.TrimSpace(string(line[:k])))
+		if colon >= 0 {
+			name = strings.ToLower(strings.TrimSpace(string(line[:colon])))
 		}
 		e.fields = append(e.fields, &hfield{raw: line, off: off + i, name: name})
 		i = end
@@ -170,6 +178,48 @@ func (r *repairer) parseEntity(b []byte, off int, path string, depth int, ancest
 		e.inner.isInner = true
 	}
 	return e
+}
+
+// fieldColon returns the index of the colon of a header field line, else
+// -1: a name is a run of bytes other than white space and ':', and white
+// space may only separate the name from its colon (as the scanner reads
+// it; RFC 5322 obsolete syntax allows "Subject :").
+func fieldColon(line []byte) int {
+	for i, c := range line {
+		switch c {
+		case ':':
+			return i
+		case ' ', '\t', '\r', '\n':
+			if i == 0 || c == '\r' || c == '\n' {
+				return -1
+			}
+			j := i
+			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+			if j < len(line) && line[j] == ':' {
+				return j
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// bodyStartsHere decides, for a line in a header block that is not a field
+// (b[i:end]), whether it is the first body line of a header that lacks its
+// empty line (STR-001) or a stray line inside the header (HDR-003): it is
+// the body when no field or empty line follows it (as the scanner and
+// Python read it).
+func (r *repairer) bodyStartsHere(b []byte, i, end int) bool {
+	if end == len(b) {
+		return true // last line of the entity
+	}
+	next := b[end:nextLine(b, end)]
+	if bytes.Equal(next, []byte("\r\n")) {
+		return false
+	}
+	return fieldColon(next) < 0
 }
 
 // boundaries returns the boundary= values of the Content-Type, in order.

@@ -12,6 +12,9 @@ import (
 
 // fixEntity runs every fixer on e and its descendants.
 func (r *repairer) fixEntity(e *entity) {
+	if e.missingSep {
+		r.change("STR-001", e.path, e.bodyOff, "empty line inserted where the body begins (the header block had none)")
+	}
 	for _, f := range e.fields {
 		r.fixControls(e, f)
 	}

@@ -92,6 +92,7 @@ func (e *SizeError) Error() string {
 
 // fixable lists the rules with a fixer, each with a one-line summary.
 var fixable = map[string]string{
+	"STR-001": "an empty line is inserted where the body begins (a line that is not a header field and is not followed by one)",
 	"STR-002": "line endings become CRLF",
 	"STR-003": "a line holding only '.' is dot-stuffed to '..' (IIS PickUp files only)",
 	"STR-004": "over-long header lines are re-folded; parts with over-long body lines are re-encoded (quoted-printable or base64)",

@@ -134,7 +134,7 @@ func TestRepair_cleanUntouched(t *testing.T) {
 		"From: a@example.com\r\nTo: b@example.com\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nbody\r\n",
 		"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\npre\r\n--x\r\nContent-Type: text/plain\r\n\r\none\r\n--x\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--x--\r\nepilogue\r\n",
 		"",
-		"no header at all",
+		"From: a@b\r\nTo: c@d\r\n", // headers only: STR-009, not STR-001
 	}
 	for _, m := range msgs {
 		out, res, err := Repair([]byte(m), Options{FileTime: fileTime})
