@@ -254,7 +254,9 @@ func (c *collector) addBlockers(ctx context.Context) {
 		s.Findings = append(s.Findings, f)
 		c.settle(s)
 		c.recount(s, f, wasFlagged, wasSuspect)
-		if fresh {
+		// Past sortLimit, a record not held may have been printed already.
+		printed := c.streaming && (c.se.opts.all || wasFlagged || wasSuspect)
+		if fresh && !printed {
 			_ = c.consider(ctx, s)
 		}
 	}

@@ -513,3 +513,46 @@ func TestScan_selection(t *testing.T) {
 		}
 	}
 }
+
+// TestScan_sortLimit: past sortLimit held records, scan prints in walk
+// order; every message is still printed exactly once, then the summary.
+func TestScan_sortLimit(t *testing.T) {
+	old := sortLimit
+	sortLimit = 2
+	defer func() { sortLimit = old }()
+	// Pinned times make two queue items Q-002 blocker candidates, found
+	// only after the walk, when they have been printed already.
+	withNow(t, fixedNow)
+	root := filepath.Join(t.TempDir(), "copy")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	pinTree(t, root, fixedNow)
+	out, errOut, code := runTool(t, "audit", "--json", "--all", filepath.Join(root, "vsi 1"))
+	if code != exitSuspects {
+		t.Fatalf("exit status %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	seen := map[string]int{}
+	for _, l := range lines[:len(lines)-1] {
+		var m jsonMessage
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind == "message" {
+			seen[m.Path]++
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("%d messages printed, want 6: %v", len(seen), seen)
+	}
+	for p, n := range seen {
+		if n != 1 {
+			t.Errorf("%s printed %d times", p, n)
+		}
+	}
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, `"kind":"summary"`) || !strings.Contains(last, `"rule":"Q-002"`) {
+		t.Errorf("last line is not the summary, or it has no Q-002 count: %s", last)
+	}
+}
