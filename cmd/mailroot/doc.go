@@ -199,6 +199,8 @@
 //	  ENC-001  broken base64 is decoded as RFC 2045 says and re-encoded, or,
 //	           when that would be a guess, kept byte for byte inside an
 //	           application/octet-stream attachment
+//	  ENC-004  broken quoted-printable is decoded as RFC 2045 tells readers
+//	           to (a stray "=" stays text) and encoded again
 //	  ENC-005  broken RFC 2047 encoded words are re-encoded as UTF-8
 //	  HDR-002  an unparseable Date becomes the file's time; the original value
 //	           is kept in X-Original-Date

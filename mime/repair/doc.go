@@ -9,7 +9,8 @@
 // and control bytes leave headers (STR-006, STR-007), parameter lists are
 // rewritten (CT-001, CT-003, CT-004, MP-004), a missing closing delimiter
 // is added (MP-002), broken base64 is re-encoded or kept verbatim in an
-// application/octet-stream part (ENC-001), broken RFC 2047 words are
+// application/octet-stream part (ENC-001), broken quoted-printable is
+// decoded leniently and encoded again (ENC-004), broken RFC 2047 words are
 // re-encoded (ENC-005), and an unparseable Date is replaced by the file
 // time with the original kept in X-Original-Date (HDR-002).
 //

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"mime/quotedprintable"
 	"strings"
 )
@@ -180,17 +179,20 @@ func (r *repairer) fixBody(e *entity) {
 			}
 			return
 		}
-		if longN <= limit {
+		badOff := qpProblem(body)
+		if longN <= limit && badOff < 0 {
 			return
 		}
-		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil {
-			// Not strictly valid: re-encoding would have to guess.
-			r.manual("STR-004", e.path, e.bodyOff+longOff, "a quoted-printable line is too long and the part does not decode cleanly")
-			return
+		// RFC 2045 6.7: a decoder keeps an "=" that starts no valid
+		// sequence as it is, which decodeQPLenient does; encoding the
+		// result again gives valid, short lines with the same content.
+		r.setBody(e, encodeQP(bytes.TrimSuffix(decodeQPLenient(body), []byte("\r\n"))), "")
+		if badOff >= 0 {
+			r.change("ENC-004", e.path, e.bodyOff+badOff, "quoted-printable re-encoded: a stray '=' kept as text, lines at most 76")
 		}
-		r.setBody(e, encodeQP(bytes.TrimSuffix(dec, []byte("\r\n"))), "")
-		r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("quoted-printable re-encoded (a line was %d octets)", longN))
+		if longN > limit {
+			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("quoted-printable re-encoded (a line was %d octets)", longN))
+		}
 	case "", "7bit", "8bit":
 		if nul := bytes.IndexByte(body, 0); nul >= 0 {
 			r.setBody(e, encodeBase64(content), "base64")
@@ -358,4 +360,33 @@ func decodeQPLenient(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// qpProblem returns the offset of the first ENC-004 defect in a
+// quoted-printable body ("=" not followed by two hex digits or a line
+// break, or an encoded line over 76 characters), or -1.
+func qpProblem(b []byte) int {
+	for i := 0; i < len(b); {
+		end := nextLine(b, i)
+		line := bytes.TrimSuffix(b[i:end], []byte("\r\n"))
+		if len(line) > 76 {
+			return i
+		}
+		for k := 0; k < len(line); k++ {
+			if line[k] != '=' {
+				continue
+			}
+			rest := line[k+1:]
+			switch {
+			case len(rest) >= 2 && isHex(rest[0]) && isHex(rest[1]):
+				k += 2
+			case len(bytes.TrimRight(rest, " \t")) == 0:
+				// a soft line break (trailing white space tolerated)
+			default:
+				return i + k
+			}
+		}
+		i = end
+	}
+	return -1
 }

@@ -104,6 +104,7 @@ var fixable = map[string]string{
 	"MP-002":  "the missing closing delimiter is added",
 	"MP-004":  "one boundary= is kept (the one the body uses, else the first)",
 	"ENC-001": "broken base64 is decoded as RFC 2045 says and re-encoded, or wrapped as an application/octet-stream part keeping the original bytes",
+	"ENC-004": "broken quoted-printable is decoded as RFC 2045 tells readers to and encoded again",
 	"ENC-005": "broken RFC 2047 words are re-encoded as UTF-8 words",
 	"HDR-002": "an unparseable Date is replaced by the file time, the original kept in X-Original-Date",
 }
