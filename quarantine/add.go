@@ -235,7 +235,7 @@ func (s *Store) Add(ctx context.Context, req AddRequest) (*Record, error) {
 		var ie *itemExistsError
 		if errors.As(err, &ie) {
 			// Nothing was moved and the folder is someone else's.
-			s.journal.append(Entry{Op: OpAbort, Kind: KindMove, Txn: intent.Txn, ID: id, Outcome: OutcomeRolledBack, Detail: err.Error()})
+			s.journal.appendOutcome(Entry{Op: OpAbort, Kind: KindMove, Txn: intent.Txn, ID: id, Outcome: OutcomeRolledBack, Detail: err.Error()})
 			return nil, &ie.ExistsError
 		}
 		// Roll back now rather than at the next start: every file goes
@@ -313,11 +313,9 @@ func (s *Store) runMove(ctx context.Context, rec *Record, intent Entry, note str
 	if err := fault("journal-done"); err != nil {
 		return nil, fmt.Errorf("quarantine %s: journal: %w", id, err)
 	}
-	if err := s.journal.append(Entry{Op: OpDone, Kind: KindMove, Txn: intent.Txn, ID: id}); err != nil {
-		// The files are safely in the store and the record says so;
-		// recovery will see a complete move and journal it.
-		return rec, nil
-	}
+	// If the outcome cannot be written now, it is written before any later
+	// entry; the files are safely in the store and the record says so.
+	s.journal.appendOutcome(Entry{Op: OpDone, Kind: KindMove, Txn: intent.Txn, ID: id})
 	return rec, nil
 }
 

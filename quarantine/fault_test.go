@@ -268,3 +268,49 @@ func TestJournal_partialWrite(t *testing.T) {
 	defer s.Close()
 	checkStoreConsistent(t, s)
 }
+
+// TestJournal_unwrittenOutcomeBlocksLaterIntents: when the completion of a
+// move cannot be journaled, no later transaction is journaled before it;
+// otherwise a restore followed by a restart would make recovery undo the
+// finished move and drop the item's record.
+func TestJournal_unwrittenOutcomeBlocksLaterIntents(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	j := s.journal
+	defer func() { faultHook = nil }()
+	faultHook = func(st string) error {
+		if st == "journal-done" {
+			j.write = func([]byte) (int, error) { return 0, syscall.EIO }
+		}
+		return nil
+	}
+	rec, err := s.Add(ctx(), AddRequest{Item: items[1]})
+	tcheck(t, err, "add (its completion is not journaled)")
+	faultHook = nil
+	if len(j.pending) != 1 {
+		t.Fatalf("pending outcomes: %+v", j.pending)
+	}
+	if _, err := s.Restore(ctx(), rec.ID, false); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("restore journaled an intent past an unwritten outcome: %v", err)
+	}
+	if !exists(filepath.Join(s.ItemDir(rec.ID), filepath.Base(items[1].Path))) {
+		t.Fatal("restore moved files without a journaled intent")
+	}
+	j.write = j.f.Write
+	_, err = s.Restore(ctx(), rec.ID, false)
+	tcheck(t, err, "restore once the journal works")
+	s.Close()
+	s = openStore(t, dir)
+	defer s.Close()
+	if !s.Recovery().Clean() {
+		t.Errorf("recovery after reopen: %+v", s.Recovery())
+	}
+	got, err := s.Get(rec.ID)
+	tcheck(t, err, "get")
+	if got.State != StateRestored || !exists(items[1].Path) {
+		t.Errorf("state %s, restored file present %v", got.State, exists(items[1].Path))
+	}
+	checkStoreConsistent(t, s)
+}

@@ -222,6 +222,11 @@ type journal struct {
 	torn bool
 	// write is f.Write; tests replace it to fail half-way.
 	write func([]byte) (int, error)
+	// pending holds outcomes (done, abort, recover) that could not be
+	// written: they go first at the next append, so that no new
+	// transaction is ever journaled while an earlier one looks open (a
+	// later recovery would otherwise undo a finished move).
+	pending []Entry
 }
 
 func openJournal(path string) (*journal, *journalSummary, error) {
@@ -249,8 +254,32 @@ func openJournal(path string) (*journal, *journalSummary, error) {
 	return j, sum, nil
 }
 
-// append writes one entry and fsyncs it.
+// append writes any pending outcomes, then e, each fsynced.
 func (j *journal) append(e Entry) error {
+	for len(j.pending) > 0 {
+		if err := j.appendOne(j.pending[0]); err != nil {
+			return fmt.Errorf("%w (an earlier outcome is still unwritten)", err)
+		}
+		j.pending = j.pending[1:]
+	}
+	return j.appendOne(e)
+}
+
+// appendOutcome journals the outcome of a transaction. If it cannot be
+// written now, it is kept and written before any later entry.
+func (j *journal) appendOutcome(e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	if err := j.append(e); err != nil {
+		j.pending = append(j.pending, e)
+		return err
+	}
+	return nil
+}
+
+// appendOne writes one entry and fsyncs it.
+func (j *journal) appendOne(e Entry) error {
 	e.V = JournalVersion
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
@@ -286,4 +315,14 @@ func (j *journal) append(e Entry) error {
 	return nil
 }
 
-func (j *journal) close() error { return j.f.Close() }
+// close writes what is pending, then closes the file.
+func (j *journal) close() error {
+	var err error
+	if len(j.pending) > 0 {
+		err = j.append(Entry{Op: OpNote, Detail: "closed"})
+	}
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

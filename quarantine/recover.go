@@ -293,8 +293,10 @@ func (s *Store) resolve(e Entry, inline bool) (string, error) {
 			op = OpDone
 		}
 	}
-	if err := s.journal.append(Entry{Op: op, Kind: e.Kind, Txn: e.Txn, ID: e.ID, Outcome: outcome, Detail: detail, By: &s.actor}); err != nil {
-		return outcome, err
+	// The files are settled; an outcome that cannot be written now is
+	// written before any later entry (see journal.appendOutcome).
+	if err := s.journal.appendOutcome(Entry{Op: op, Kind: e.Kind, Txn: e.Txn, ID: e.ID, Outcome: outcome, Detail: detail, By: &s.actor}); err != nil {
+		s.log.Debug("quarantine outcome not journaled yet", "txn", e.Txn, "err", err)
 	}
 	s.log.Debug("quarantine transaction resolved", "txn", e.Txn, "outcome", outcome)
 	return outcome, nil

@@ -122,6 +122,6 @@ func (s *Store) runRestore(ctx context.Context, rec *Record, intent Entry) error
 	}
 	// A failed completion entry is harmless: recovery sees the files at
 	// the original paths and journals it then.
-	s.journal.append(Entry{Op: OpDone, Kind: KindRestore, Txn: intent.Txn, ID: rec.ID})
+	s.journal.appendOutcome(Entry{Op: OpDone, Kind: KindRestore, Txn: intent.Txn, ID: rec.ID})
 	return nil
 }

@@ -459,7 +459,12 @@ func (s *Store) Journal(e Entry) error {
 		a := s.actor
 		e.By = &a
 	}
-	if err := s.journal.append(e); err != nil {
+	write := s.journal.append
+	if e.Op == OpDone || e.Op == OpAbort || e.Op == OpRecover {
+		// Kept and written before any later entry if it fails now.
+		write = s.journal.appendOutcome
+	}
+	if err := write(e); err != nil {
 		return err
 	}
 	switch e.Op {

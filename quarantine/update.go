@@ -72,7 +72,9 @@ func (s *Store) WriteFile(id, name, role string, data io.Reader) (File, error) {
 		if err := s.writeRecord(rec); err != nil {
 			return err
 		}
-		return s.journal.append(Entry{Op: OpDone, Kind: KindWrite, Txn: intent.Txn, ID: id})
+		// An unwritten outcome is kept and written before any later entry.
+		s.journal.appendOutcome(Entry{Op: OpDone, Kind: KindWrite, Txn: intent.Txn, ID: id})
+		return nil
 	}()
 	if err != nil {
 		if isCrash(err) {
