@@ -445,6 +445,9 @@ func (s *Store) copyTransfer(ctx context.Context, op FileOp) (err error) {
 	if n != op.Size || sum != op.SHA256 {
 		return &ChangedError{Path: op.From, Field: "sha256", Want: op.SHA256, Got: sum + " (copy)"}
 	}
+	if err := checkStreams(op.From, op.Tmp); err != nil {
+		return err
+	}
 	if err := fault("copy-rename"); err != nil {
 		return fmt.Errorf("rename %s: %w", op.Tmp, err)
 	}

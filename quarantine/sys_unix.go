@@ -71,6 +71,9 @@ func removeFile(path string) error { return os.Remove(path) }
 // data streams to keep.
 func copyFileOS(src, dst string) error { return copyFilePortable(src, dst) }
 
+// checkStreams: Unix files have no alternate data streams.
+func checkStreams(src, dst string) error { return nil }
+
 // checkStorePerm refuses a store folder that group or others can write to,
 // or that another (non-root) user owns.
 func checkStorePerm(dir string, fi fs.FileInfo) error {

@@ -143,9 +143,70 @@ func renameNoReplace(oldpath, newpath string) error {
 }
 
 var (
-	modkernel32     = windows.NewLazySystemDLL("kernel32.dll")
-	procCopyFileExW = modkernel32.NewProc("CopyFileExW")
+	modkernel32          = windows.NewLazySystemDLL("kernel32.dll")
+	procCopyFileExW      = modkernel32.NewProc("CopyFileExW")
+	procFindFirstStreamW = modkernel32.NewProc("FindFirstStreamW")
+	procFindNextStreamW  = modkernel32.NewProc("FindNextStreamW")
 )
+
+// win32FindStreamData is WIN32_FIND_STREAM_DATA.
+type win32FindStreamData struct {
+	StreamSize int64
+	StreamName [windows.MAX_PATH + 36]uint16
+}
+
+// streamList returns "name:size" of every stream of a file (the main
+// stream "::$DATA" included), from FindFirstStreamW/FindNextStreamW.
+func streamList(path string) (map[string]int64, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := procFindFirstStreamW.Find(); err != nil {
+		return nil, err
+	}
+	var d win32FindStreamData
+	h, _, e := procFindFirstStreamW.Call(uintptr(unsafe.Pointer(p)), 0, uintptr(unsafe.Pointer(&d)), 0)
+	if windows.Handle(h) == windows.InvalidHandle {
+		if errors.Is(e, windows.ERROR_HANDLE_EOF) {
+			return map[string]int64{}, nil
+		}
+		return nil, fmt.Errorf("list streams of %s: %w", path, e)
+	}
+	defer windows.FindClose(windows.Handle(h))
+	out := map[string]int64{}
+	for {
+		out[windows.UTF16ToString(d.StreamName[:])] = d.StreamSize
+		r, _, e := procFindNextStreamW.Call(h, uintptr(unsafe.Pointer(&d)))
+		if r == 0 {
+			if errors.Is(e, windows.ERROR_HANDLE_EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("list streams of %s: %w", path, e)
+		}
+	}
+}
+
+// checkStreams makes sure a copy has every alternate data stream of its
+// source, with the same size, before the source is removed: the queue
+// envelope may live in one (FORMATS.md), and a copy to a file system
+// without streams would silently lose it.
+func checkStreams(src, dst string) error {
+	a, err := streamList(src)
+	if err != nil {
+		return err
+	}
+	b, err := streamList(dst)
+	if err != nil {
+		return err
+	}
+	for name, size := range a {
+		if got, ok := b[name]; !ok || got != size {
+			return fmt.Errorf("copy %s: stream %s (%d bytes) not copied intact to %s; source kept", src, name, size, dst)
+		}
+	}
+	return nil
+}
 
 const copyFileFailIfExists = 0x00000001
 
