@@ -20,7 +20,7 @@ import (
 // Drop/Replay X-Sender/X-Receiver), else one derived from the headers,
 // with a warning (KB 306043: the envelope is not the headers; Bcc and
 // distribution-list recipients are lost).
-func chooseEnvelope(rec *quarantine.Record, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
+func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
 	var warn []string
 	if len(opts.Recipients) > 0 || opts.Sender != "" {
 		if len(opts.Recipients) == 0 {
@@ -39,7 +39,17 @@ func chooseEnvelope(rec *quarantine.Record, msg []byte, opts Options) (mime.Enve
 		}
 		return env, "flags", warn, nil
 	}
+	// The envelope lines of the file itself, byte for byte; the copy in
+	// item.json is how the scanner shows them (escaped, cut at 1024 bytes).
+	if fileEnv != nil && len(fileEnv.Recipients) > 0 {
+		return *fileEnv, "recorded", nil, nil
+	}
 	if rec.Envelope != nil && len(rec.Envelope.Recipients) > 0 {
+		for _, a := range append([]string{rec.Envelope.Sender}, rec.Envelope.Recipients...) {
+			if strings.Contains(a, `\x`) || len(a) >= 1024 {
+				return mime.Envelope{}, "", nil, fmt.Errorf("the recorded envelope address %q was escaped or cut when it was recorded; pass --sender/--rcpt", a)
+			}
+		}
 		return *rec.Envelope, "recorded", nil, nil
 	}
 	var rcpts []string
@@ -261,4 +271,65 @@ func contains(s []string, x string) bool {
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// fileEnvelope reads the envelope lines at the top of a message: pickup
+// x-sender / x-receiver lines or Drop / Replay X-Sender / X-Receiver
+// headers (any case), with their ESMTP parameters. It returns nil when
+// there are none.
+func fileEnvelope(raw []byte) *mime.Envelope {
+	var env *mime.Envelope
+	i := 0
+	for i < len(raw) {
+		rest := raw[i:]
+		isSender := hasPrefixFold(rest, "x-sender:")
+		if !isSender && !hasPrefixFold(rest, "x-receiver:") {
+			break
+		}
+		// The field with its continuation lines, unfolded.
+		end := i
+		for {
+			j := bytes.IndexByte(raw[end:], '\n')
+			if j < 0 {
+				end = len(raw)
+				break
+			}
+			end += j + 1
+			if end >= len(raw) || (raw[end] != ' ' && raw[end] != '\t') {
+				break
+			}
+		}
+		v := string(raw[i:end])
+		v = strings.Join(strings.Fields(v[strings.IndexByte(v, ':')+1:]), " ")
+		i = end
+		addr, params := v, ""
+		if strings.HasPrefix(v, "<") {
+			if k := strings.IndexByte(v, '>'); k > 0 {
+				addr, params = v[1:k], strings.TrimSpace(v[k+1:])
+			}
+		} else if k := strings.IndexByte(v, ' '); k > 0 {
+			addr, params = v[:k], strings.TrimSpace(v[k+1:])
+		}
+		if env == nil {
+			env = &mime.Envelope{Params: map[string]string{}}
+		}
+		if isSender {
+			env.Sender = addr
+			if params != "" {
+				env.Params[""] = params
+			}
+			continue
+		}
+		if addr == "" {
+			continue
+		}
+		env.Recipients = append(env.Recipients, addr)
+		if params != "" {
+			env.Params[addr] = params
+		}
+	}
+	if env != nil && len(env.Params) == 0 {
+		env.Params = nil
+	}
+	return env
 }

@@ -298,10 +298,11 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is a delivery report: the message inside it (part %s) is what is sent", srcName, part))
 		}
 	}
+	fileEnv := fileEnvelope(raw)
 	msg := stripEnvelope(raw)
 
 	// Envelope.
-	env, from, warn, err := chooseEnvelope(rec, msg, opts)
+	env, from, warn, err := chooseEnvelope(rec, fileEnv, msg, opts)
 	if err != nil {
 		return refuse("%v", err)
 	}

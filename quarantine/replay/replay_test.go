@@ -495,3 +495,33 @@ func TestReplay_crashAfterSend(t *testing.T) {
 		t.Errorf("warnings do not name the waiting file: %v", res.Warnings)
 	}
 }
+
+func TestFileEnvelope(t *testing.T) {
+	raw := "X-Sender: <a@b.example> RET=HDRS ENVID=x\r\nx-receiver: c@d.example\r\nX-Receiver: <e@f.example> NOTIFY=FAILURE,DELAY\r\n\tORCPT=rfc822;e@f.example\r\nFrom: z@y\r\nX-Receiver: not@envelope\r\n\r\nbody\r\n"
+	env := fileEnvelope([]byte(raw))
+	if env == nil {
+		t.Fatal("no envelope")
+	}
+	if env.Sender != "a@b.example" || strings.Join(env.Recipients, ",") != "c@d.example,e@f.example" {
+		t.Errorf("envelope %+v", env)
+	}
+	if env.Params[""] != "RET=HDRS ENVID=x" || env.Params["e@f.example"] != "NOTIFY=FAILURE,DELAY ORCPT=rfc822;e@f.example" {
+		t.Errorf("params %q", env.Params)
+	}
+	if fileEnvelope([]byte("From: a@b\r\n\r\nx\r\n")) != nil {
+		t.Error("envelope found in a message without envelope lines")
+	}
+}
+
+// TestReplay_escapedRecordedEnvelope: an envelope that item.json holds
+// only in escaped form is not sent as if it were the address.
+func TestReplay_escapedRecordedEnvelope(t *testing.T) {
+	e := newEnv(t)
+	id := e.add(t, e.queueDir, "NTFS_0005.EML", mime.FolderQueue, "From: a@b.example\r\nTo: c@d.example\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nx\r\n")
+	rec, _ := e.st.Get(id)
+	rec.Envelope = &mime.Envelope{Sender: `odd\x01@b.example`, Recipients: []string{"c@d.example"}}
+	_, _, _, err := chooseEnvelope(rec, nil, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "escaped") {
+		t.Errorf("err = %v", err)
+	}
+}
