@@ -314,3 +314,48 @@ func TestJournal_unwrittenOutcomeBlocksLaterIntents(t *testing.T) {
 	}
 	checkStoreConsistent(t, s)
 }
+
+// TestRestore_crossVolumeTempStaysInFolder: a cross-volume restore into a
+// Queue folder writes its temp copy inside that folder (restore writes
+// nowhere else); into PickUp, beside it (IIS would pick a partial file up).
+func TestRestore_crossVolumeTempStaysInFolder(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	s := openStore(t, filepath.Join(root, "Q"))
+	defer s.Close()
+	defer forceCrossDevice(false)
+	defer func() { faultHook = nil }()
+	for _, it := range items[:2] {
+		rec, err := s.Add(ctx(), AddRequest{Item: it})
+		tcheck(t, err, "add")
+		forceCrossDevice(true)
+		var tmpSeen []string
+		faultHook = func(st string) error {
+			if st == "copy-verify" {
+				for _, d := range []string{filepath.Dir(it.Path), filepath.Dir(filepath.Dir(it.Path))} {
+					ents, _ := os.ReadDir(d)
+					for _, e := range ents {
+						if strings.HasPrefix(e.Name(), ".mailroot-tmp-") {
+							tmpSeen = append(tmpSeen, filepath.Join(d, e.Name()))
+						}
+					}
+				}
+			}
+			return nil
+		}
+		_, err = s.Restore(ctx(), rec.ID, false)
+		faultHook = nil
+		forceCrossDevice(false)
+		tcheck(t, err, "restore")
+		if len(tmpSeen) != 1 {
+			t.Fatalf("%s: temps seen %v", it.Path, tmpSeen)
+		}
+		wantDir := filepath.Dir(it.Path)
+		if it.Folder == "pickup" {
+			wantDir = filepath.Dir(wantDir)
+		}
+		if filepath.Dir(tmpSeen[0]) != wantDir {
+			t.Errorf("%s (%s): temp %s, want it in %s", it.Path, it.Folder, tmpSeen[0], wantDir)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -225,6 +226,23 @@ func (s *Store) tmpFor(id, dest string) string {
 	return filepath.Join(filepath.Dir(filepath.Dir(dest)), ".mailroot-tmp-"+id+"-"+filepath.Base(dest))
 }
 
+// tmpInFolder is the temp path for a restore across volumes into a folder
+// that no service picks files up from (Queue, BadMail, generic folders):
+// inside the destination folder itself, so that restore writes nowhere
+// else. The name is not a message name (.partial), which Queue and the
+// Exchange 2007+ Pickup (".eml" only) ignore.
+func tmpInFolder(id, dest string) string {
+	return filepath.Join(filepath.Dir(dest), ".mailroot-tmp-"+id+"-"+filepath.Base(dest)+".partial")
+}
+
+// tmpCandidates lists every temp path a transfer to dest may have used.
+func (s *Store) tmpCandidates(id, dest string) []string {
+	if inside(s.dir, dest) {
+		return []string{s.tmpFor(id, dest)}
+	}
+	return []string{s.tmpFor(id, dest), tmpInFolder(id, dest)}
+}
+
 // checkTxnPaths makes sure a journal entry only names paths recovery may
 // touch: one side of each file in the item's own folder with the same base
 // name on both sides, and temps where tmpFor puts them.
@@ -251,7 +269,7 @@ func (s *Store) checkTxnPaths(e Entry) error {
 				return fmt.Errorf("journal pairs %s with %s", storeSide, other)
 			}
 		}
-		if f.Tmp != "" && f.Tmp != s.tmpFor(e.ID, f.To) {
+		if f.Tmp != "" && !slices.Contains(s.tmpCandidates(e.ID, f.To), f.Tmp) {
 			return fmt.Errorf("journal names an unexpected temporary file %s", f.Tmp)
 		}
 	}
@@ -306,10 +324,8 @@ func (s *Store) resolveTransfer(e Entry) (outcome, detail string, err error) {
 	st := make([]fileState, len(e.Files))
 	for i, op := range e.Files {
 		st[i].op = op
-		st[i].tmps = []string{s.tmpFor(e.ID, op.To), s.tmpFor(e.ID, op.From)}
-		if op.Tmp != "" && op.Tmp != st[i].tmps[0] {
-			st[i].tmps = append(st[i].tmps, op.Tmp)
-		}
+		// Temps of this transfer and of an interrupted roll-back.
+		st[i].tmps = append(s.tmpCandidates(e.ID, op.To), s.tmpCandidates(e.ID, op.From)...)
 		if st[i].from, err = probe(op.From, op.Size, op.SHA256); err != nil {
 			return "", "", err
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mailroot/mailroot/mime"
 )
 
 // RestoreResult says what Restore did (or, in a dry run, would do).
@@ -74,7 +76,14 @@ func (s *Store) Restore(ctx context.Context, idOrPrefix string, dryRun bool) (*R
 		if n != f.Size || sum != f.SHA256 {
 			return nil, fmt.Errorf("quarantine %s: refusing to restore an altered file: %w", id, &HashMismatchError{Path: src, WantSHA256: f.SHA256, GotSHA256: sum, WantSize: f.Size, GotSize: n})
 		}
-		res.Files = append(res.Files, FileOp{From: src, To: f.OriginalPath, Tmp: s.tmpFor(id, f.OriginalPath), Size: f.Size, SHA256: f.SHA256})
+		tmp := tmpInFolder(id, f.OriginalPath)
+		if rec.Folder == mime.FolderPickup || rec.Folder == mime.FolderDrop {
+			// IIS picks up any file name in PickUp: a partial copy goes
+			// beside the folder instead (Drop is treated alike, as it is a
+			// common replay source, KB 230309).
+			tmp = s.tmpFor(id, f.OriginalPath)
+		}
+		res.Files = append(res.Files, FileOp{From: src, To: f.OriginalPath, Tmp: tmp, Size: f.Size, SHA256: f.SHA256})
 	}
 	if len(res.Files) == 0 {
 		return nil, fmt.Errorf("quarantine %s: no original files to restore", id)
