@@ -39,6 +39,12 @@
 //  6. Rewrite item.json with state "quarantined" and a history event.
 //  7. Journal the completion (OpDone).
 //
+// Restore (Store.Restore) is the same protocol in the other direction, after
+// checking every store copy against item.json and that nothing exists at
+// the original paths. Across volumes its temp copy is written inside the
+// original folder as .mailroot-tmp-<id>-<name>.partial, except for PickUp
+// and Drop, where it goes beside the folder (IIS picks up any file).
+//
 // If a step fails, Add rolls the item back at once (every file goes back to
 // where it was) and returns the error. If the process dies, recovery does
 // the same at the next Open.
