@@ -217,6 +217,11 @@ func (r *Record) validate() error {
 	default:
 		return fmt.Errorf("item.json: unknown state %q", r.State)
 	}
+	for i, f := range r.Findings {
+		if f.Severity < mime.Low || f.Severity > mime.Crash {
+			return fmt.Errorf("item.json: finding %d: missing or invalid severity", i+1)
+		}
+	}
 	seen := map[string]bool{}
 	for _, f := range r.Files {
 		if err := checkName(f.Name); err != nil {
