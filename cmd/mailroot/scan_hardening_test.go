@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// fullWriter accepts n bytes, then fails every write with ENOSPC: stdout
+// redirected to a file on a full disk (issue 7 faults).
+type fullWriter struct{ n int }
+
+func (w *fullWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.n {
+		w.n -= len(p)
+		return len(p), nil
+	}
+	k := w.n
+	w.n = 0
+	return k, syscall.ENOSPC
+}
+
+// TestHardening_outputDiskFull: when stdout cannot be written (disk full
+// at once, or part-way through the report) scan, audit and show stop with
+// status 2 and say on stderr that the output could not be written, never
+// exit 0 or 1 as if the report had been delivered.
+func TestHardening_outputDiskFull(t *testing.T) {
+	msg := filepath.Join("testdata", "mailroot", "vsi 1", "Queue", "NTFS_00000002.EML")
+	tree := filepath.Join("testdata", "mailroot", "vsi 1")
+	for _, args := range [][]string{
+		{"audit", tree},
+		{"audit", "--json", tree},
+		{"audit", "--all", "--json", tree},
+		{"scan", "--dry-run", tree},
+		{"show", msg},
+		{"show", "--json", msg},
+	} {
+		for _, n := range []int{0, 100} {
+			var errb bytes.Buffer
+			code := run(context.Background(), &env{stdin: strings.NewReader(""), stdout: &fullWriter{n: n}, stderr: &errb}, args)
+			if code != exitFatal {
+				t.Errorf("%q with stdout full after %d bytes: status %d, want %d", args, n, code, exitFatal)
+			}
+			if want := "write output: no space left on device"; !strings.Contains(errb.String(), want) {
+				t.Errorf("%q with stdout full after %d bytes: stderr %q, want %q", args, n, errb.String(), want)
+			}
+		}
+	}
+}
+
+// TestHardening_changedWhileRead: a queue file that the service appends to
+// or truncates between the directory listing and the read (issue 7: a file
+// that grows while read). The scan finishes with the status of an
+// unchanged tree, leaves the file as it is, and the report describes the
+// bytes that were actually read: the SHA-256 is that of the file as it is
+// now, and a defect in the appended bytes is found.
+func TestHardening_changedWhileRead(t *testing.T) {
+	const victim = "NTFS_00000001.EML" // a clean queue message in testdata/mailroot
+	appended := "\r\n\x00\x00 appended while read\r\n"
+	cases := []struct {
+		name string
+		do   func(p string) error
+		rule string // a finding expected in the changed bytes, "" for none
+	}{
+		{"grows", func(p string) error {
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			if _, err := f.WriteString(appended); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}, "STR-006"},
+		{"shrinks", func(p string) error { return os.Truncate(p, 40) }, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "copy")
+			if err := copyTree("testdata/mailroot", root); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(root, "vsi 1", "Queue", victim)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, wantCode := runTool(t, "audit", "--json", filepath.Join(root, "vsi 1"))
+
+			var once sync.Once
+			testHookBeforeOpen = func(p string) {
+				if filepath.Base(p) == victim {
+					once.Do(func() {
+						if err := c.do(p); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			defer func() { testHookBeforeOpen = nil }()
+			out, errOut, code := runTool(t, "audit", "--json", "--all", filepath.Join(root, "vsi 1"))
+			if code != wantCode {
+				t.Errorf("status %d, want %d as for the unchanged tree; stderr:\n%s", code, wantCode, errOut)
+			}
+			now, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "grows" && string(now) != string(before)+appended || c.name == "shrinks" && string(now) != string(before[:40]) {
+				t.Fatalf("the audit changed %s", path)
+			}
+			sum := sha256.Sum256(now)
+			var msg struct {
+				Path     string
+				SHA256   string
+				Findings []struct {
+					Rule   string
+					Offset int64
+				}
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, `"kind":"message"`) && strings.Contains(l, victim) {
+					if err := json.Unmarshal([]byte(l), &msg); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if msg.Path != path {
+				t.Fatalf("no message object for %s in:\n%s", path, out)
+			}
+			if msg.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("sha256 %s is not that of the bytes read (%x)", msg.SHA256, sum)
+			}
+			if c.rule != "" {
+				found := false
+				for _, f := range msg.Findings {
+					found = found || f.Rule == c.rule && f.Offset >= int64(len(before))
+				}
+				if !found {
+					t.Errorf("no %s finding in the appended bytes (offset >= %d): %+v", c.rule, len(before), msg.Findings)
+				}
+			}
+		})
+	}
+}
