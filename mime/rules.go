@@ -263,7 +263,7 @@ var catalogue = []Rule{
 		Peers:      []string{"enmime Character Set Conversion", "Python UndecodableBytesDefect"},
 	},
 	{
-		ID: "TNEF-001", Severity: Crash, Title: "invalid TNEF",
+		ID: "TNEF-001", Severity: Crash, Title: "TNEF part (invalid; valid ones at low)",
 		Check:      "application/ms-tnef or winmail.dat part that fails validation: signature 78 9F 3E 22, attribute lengths inside the part, 16-bit checksums, no zero-length strings. A valid TNEF part is reported at low",
 		References: []string{"KB 152937, 164960, 241482, 250302", "MS06-003", "MS09-003"},
 	},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -351,5 +353,27 @@ func TestTNEFMAPIProperties(t *testing.T) {
 			}
 			checkSplitInvariance(t, mk, body, "TNEF-001")
 		})
+	}
+}
+
+// TestTNEF001TitleFitsLowFinding pins that the catalogue title of TNEF-001,
+// which the CLI prints beside every finding, does not call a valid TNEF
+// part (reported at low) invalid.
+func TestTNEF001TitleFitsLowFinding(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "fixtures", "rules", "TNEF-001", "pos-valid-low.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Scan(bytes.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := mustHave(t, rep, "TNEF-001")
+	if f.Severity != Low {
+		t.Fatalf("valid TNEF reported at %v, want low", f.Severity)
+	}
+	r, _ := RuleByID("TNEF-001")
+	if strings.HasPrefix(strings.ToLower(r.Title), "invalid") || !strings.Contains(r.Title, "valid ones at low") {
+		t.Errorf("TNEF-001 title %q reads wrongly on a low finding for a valid part", r.Title)
 	}
 }
