@@ -88,6 +88,16 @@ func runHeaderRules(p *part, raw []byte) []Finding {
 	return p.rep.sorted()
 }
 
+// inField reports whether the file offset off lies inside one of the fields.
+func inField(fields []field, off int64) bool {
+	for _, f := range fields {
+		if off >= f.offset && off < f.offset+f.length {
+			return true
+		}
+	}
+	return false
+}
+
 // hdrCRLF turns "\n" into "\r\n" and ends the header block with an empty line.
 func hdrCRLF(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") + "\r\n\r\n" }
 
@@ -313,6 +323,9 @@ func TestHeaderFixtures(t *testing.T) {
 					t.Fatalf("positive fixture without a usable offset or at in %s.want", base)
 				}
 				p := hdrTestPart(opts)
+				if positive && !inField(hdrSplit(raw), want) {
+					t.Skip("evidence in a header line that is no field: the core reports it, TestRuleFixtures checks it through Scan")
+				}
 				var got *Finding
 				for _, f := range runHeaderRules(p, raw) {
 					if f.Rule == rule {

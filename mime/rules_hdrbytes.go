@@ -66,6 +66,31 @@ func checkHeaderBytes(p *part, f *field, k hdrKind) {
 	}
 }
 
+// checkLineBytes runs STR-006 and STR-008 on a header-block line that is
+// no field (HDR-003: no colon, a continuation with no field before it, a
+// Unix "From " line), so that a NUL or raw 8-bit byte in what was meant as
+// a field name (`X-Tra\x00ck 1`) is reported at the byte, as it is in a
+// field's name or value. data is the line without its ending (for a long
+// line, its first piece); off and line are where data[0] is.
+func checkLineBytes(p *part, off int64, line int, data []byte) {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		p.report("STR-006", off+int64(i), line, "NUL byte in a malformed header line", data[i:])
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] < 0x80 {
+			continue
+		}
+		if end := encodedWordAround(data, i); end > i {
+			i = end - 1
+			continue
+		}
+		// A constant message: a hostile block of such lines formats
+		// nothing past the rule's cap (the excerpt shows the byte).
+		p.report("STR-008", off+int64(i), line, "raw 8-bit byte in a malformed header line (not RFC 2047 encoded)", data[i:])
+		return
+	}
+}
+
 // encodedWordAround returns the index just past the encoded word
 // ("=?...?=", no white space inside) that holds v[i], or -1 when v[i] is
 // not inside one.

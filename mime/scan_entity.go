@@ -290,11 +290,13 @@ func (s *scanner) headerLine(e *entity, data, eol []byte) {
 			msg = "first header line is a continuation line"
 		}
 		s.hdrReport(e, s.off, s.lineNo, msg, data)
+		checkLineBytes(e.p, s.off, s.lineNo, data)
 	case isFromLine(data):
 		s.finishField(e)
 		if !first {
 			s.hdrReport(e, s.off, s.lineNo, "Unix \"From \" envelope line inside the header", data)
 		}
+		checkLineBytes(e.p, s.off, s.lineNo, data)
 	default:
 		s.finishField(e)
 		if eol == nil || len(data) > heldMax {
@@ -320,6 +322,7 @@ func (s *scanner) heldWasHeader(e *entity) {
 	h := &s.held
 	h.active = false
 	s.hdrReport(e, h.off, h.line, "header line that is neither a field nor a continuation", h.buf)
+	checkLineBytes(e.p, h.off, h.line, h.buf)
 }
 
 // heldWasBody settles a held line as the first body line of an entity
