@@ -21,6 +21,16 @@ const SMTPService = "SMTPSVC"
 // false elsewhere); replaced in tests of the live-service guard.
 var serviceRunningFunc = queue.ServiceRunning
 
+// SetServiceCheck replaces the live-service check that Add consults
+// (queue.ServiceRunning by default) and returns a function that puts the
+// previous one back. It is a test hook, so that callers such as the CLI can
+// exercise the guard on any OS; it must not be called while Add runs.
+func SetServiceCheck(running func(service string) (bool, error)) (restore func()) {
+	old := serviceRunningFunc
+	serviceRunningFunc = running
+	return func() { serviceRunningFunc = old }
+}
+
 // AddRequest asks Add to quarantine one item.
 type AddRequest struct {
 	// Item is what the queue scanner found: Path, Folder and Members (all

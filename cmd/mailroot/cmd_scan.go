@@ -126,6 +126,7 @@ type scanOptions struct {
 	// quarantineDir is --quarantine: the store; "" means the default, a
 	// Quarantine folder in each scanned layout's root.
 	quarantineDir string
+	force         bool // --force: quarantine out of a Queue folder while SMTPSVC runs
 	// explicit folders (--queue DIR etc.), scanned in addition to PATHs.
 	explicit map[mime.Folder]*string
 	progress bool // draw a progress bar (computed)
@@ -157,6 +158,7 @@ func (o *scanOptions) addFlags(fs *flag.FlagSet, e *env) {
 	fs.Var(ageFlag{&o.newerThan}, "newer-than", "only messages last modified less than `AGE` ago")
 	fs.Var(limitFlag{&o.limits}, "limit", "change a rule threshold, `NAME=VALUE` (repeatable; see mailroot rules)")
 	fs.StringVar(&o.quarantineDir, "quarantine", "", "quarantine store `DIR` (default: a Quarantine folder in the mailroot)")
+	fs.BoolVar(&o.force, "force", false, "quarantine out of a Queue folder even while the SMTP service (SMTPSVC) runs")
 	for _, f := range []struct {
 		name string
 		kind mime.Folder

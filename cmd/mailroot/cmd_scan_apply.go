@@ -22,7 +22,8 @@ import (
 // findings), the selected Findings, Max severity, the scanRoot with its
 // queue.Layout (s.root.layout), and through se: se.opts.quarantineDir
 // (--quarantine, "" for the default), se.opts.quarantineAt, se.opts.dryRun,
-// se.now, se.env (stdout/stderr/json).
+// se.opts.force (--force: the live-service guard is overridden), se.now,
+// se.env (stdout/stderr/json).
 //
 // What apply sets: s.Action (actionWouldQuarantine in a dry run,
 // actionQuarantined after a move, actionSkipped when it could not act),
@@ -83,7 +84,7 @@ func (st *storeStep) apply(ctx context.Context, s *suspect) error {
 	if err != nil {
 		return err
 	}
-	req := quarantine.AddRequest{Item: s.Item, Report: s.Report, Note: "scan --quarantine-at " + st.se.opts.quarantineAt.String()}
+	req := quarantine.AddRequest{Item: s.Item, Report: s.Report, Force: st.se.opts.force, Note: "scan --quarantine-at " + st.se.opts.quarantineAt.String()}
 	if s.Report != nil && s.Report.SHA256 != "" {
 		req.ScannedSHA256 = map[string]string{s.Item.Path: s.Report.SHA256}
 	}
@@ -140,7 +141,7 @@ func (st *storeStep) rescanAndAdd(ctx context.Context, store *quarantine.Store, 
 		return nil, errors.New(cerr.Error() + "; rescanned: it no longer reaches --quarantine-at, left in place")
 	}
 	s.Item, s.Report = it, rep
-	return store.Add(ctx, quarantine.AddRequest{Item: it, Report: rep,
+	return store.Add(ctx, quarantine.AddRequest{Item: it, Report: rep, Force: st.se.opts.force,
 		ScannedSHA256: map[string]string{it.Path: rep.SHA256}, Note: "rescanned after it changed during the scan"})
 }
 

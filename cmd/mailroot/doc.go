@@ -49,6 +49,8 @@
 //	    	also scan DIR as a folder of kind exchange-pickup
 //	  --folder KINDS
 //	    	scan only folders of these KINDS: generic, queue, pickup, drop, badmail, exchange-pickup, replay (repeatable)
+//	  --force
+//	    	quarantine out of a Queue folder even while the SMTP service (SMTPSVC) runs
 //	  --json
 //	    	print JSON Lines instead of text
 //	  --limit NAME=VALUE
@@ -439,6 +441,8 @@
 //	    	also scan DIR as a folder of kind exchange-pickup
 //	  --folder KINDS
 //	    	scan only folders of these KINDS: generic, queue, pickup, drop, badmail, exchange-pickup, replay (repeatable)
+//	  --force
+//	    	quarantine out of a Queue folder even while the SMTP service (SMTPSVC) runs
 //	  --json
 //	    	print JSON Lines instead of text
 //	  --limit NAME=VALUE
