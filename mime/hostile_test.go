@@ -214,9 +214,14 @@ func TestHostileParenFlood(t *testing.T) {
 	r := scanHostile(t, rd, Options{})
 	mustHave(t, r, "STR-004")
 	mustHave(t, r, "ADDR-003")
-	// ADDR-001 and CT-004 (the unclosed comment of KB 183633) are not
-	// asserted: past Limits.HeaderBytesKept the field checks see a cut
-	// value and cannot know whether the comment closes later.
+	// Past Limits.HeaderBytesKept the field checks see a cut value; a
+	// comment open for that long counts as never closed (openCommentAtCut).
+	if f := mustHave(t, r, "ADDR-001"); f.Offset != 6 || f.Severity != Crash {
+		t.Errorf("ADDR-001 = %s, want crash at offset 6", f)
+	}
+	if f := mustHave(t, r, "CT-004"); f.Severity != Crash {
+		t.Errorf("CT-004 = %s, want crash", f)
+	}
 	if len(r.Parts) != 1 || r.Parts[0].ContentType != "text/plain" {
 		t.Errorf("parts %+v", r.Parts)
 	}

@@ -155,8 +155,11 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 		case '(':
 			end := hdrCommentEnd(v, i)
 			if end < 0 {
-				if !f.truncated { // it may close in the bytes not kept
+				switch {
+				case !f.truncated:
 					unbal(i, "comment opened and never closed")
+				case neverClosed(f, i): // a short one may close in the bytes not kept
+					unbal(i, fmt.Sprintf("comment still open after %d bytes where the field was cut for checking", len(v)-i))
 				}
 				i = len(v)
 				continue

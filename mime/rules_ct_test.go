@@ -60,10 +60,14 @@ func TestContentTypeRules(t *testing.T) {
 // TestTruncatedField: a value cut at Limits.HeaderBytesKept is not said to
 // leave quotes, comments or encoded words open, since the rest may close them.
 func TestTruncatedField(t *testing.T) {
+	// A short comment open at the cut may close in the bytes not kept: not
+	// reported on a truncated field (the cases above). One that has stayed
+	// open for more than openCommentAtCut bytes is (TestTruncatedLongComment).
 	for _, tc := range []struct{ name, value, rule string }{
 		{"Content-Type", ` text/plain; name="abc`, "CT-003"},
 		{"Content-Disposition", ` attachment; x=1 (abc`, "CT-004"},
 		{"To", ` "abc <a@b`, "ADDR-001"},
+		{"To", ` a@b (abc`, "ADDR-001"},
 		{"Subject", ` =?utf-8?Q?abc`, "ENC-005"},
 	} {
 		for _, truncated := range []bool{false, true} {
@@ -76,6 +80,48 @@ func TestTruncatedField(t *testing.T) {
 			checkHeaderField(p, &f)
 			if got := hdrHasRule(p.rep.findings, tc.rule); got == truncated {
 				t.Errorf("%s truncated=%v: %s reported %v, findings %v", tc.name, truncated, tc.rule, got, p.rep.findings)
+			}
+		}
+	}
+}
+
+// TestTruncatedLongComment pins the decision for a header field longer than
+// Limits.HeaderBytesKept whose kept bytes end inside a comment that has been
+// open for more than openCommentAtCut bytes: the comment is reported as never
+// closed (CT-004 in a structured MIME header, ADDR-001 in an address header),
+// at its '(' and at crash, whether the field is one long line (STR-004 crash
+// as well) or folded (no STR-004: without this, only medium findings).
+func TestTruncatedLongComment(t *testing.T) {
+	const n = 64 << 10
+	flood := func(fold bool) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(strings.Repeat("(", 500))
+			if fold {
+				b.WriteString("\r\n ")
+			}
+		}
+		return b.String()
+	}
+	for _, tc := range []struct{ name, prefix, rule string }{
+		{"content-type", "Content-Type: text/plain; name=", "CT-004"},
+		{"content-disposition", "Content-Disposition: attachment; filename=", "CT-004"},
+		{"cc", "Cc: ", "ADDR-001"},
+	} {
+		for _, fold := range []bool{false, true} {
+			head := "From: a@example.com\r\nTo: b@example.com\r\n" + tc.prefix
+			raw := head + flood(fold) + "x\r\n\r\nbody\r\n"
+			var opts Options
+			opts.Limits.HeaderBytesKept = 16 << 10
+			rep := scanString(t, raw, opts)
+			f := mustHave(t, rep, tc.rule)
+			if f.Offset != int64(len(head)) || f.Severity != Crash {
+				t.Errorf("%s fold=%v: %s, want crash at offset %d", tc.name, fold, f, len(head))
+			}
+			if !fold {
+				if g := mustHave(t, rep, "STR-004"); g.Severity != Crash {
+					t.Errorf("%s: %s, want crash", tc.name, g)
+				}
 			}
 		}
 	}
