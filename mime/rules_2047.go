@@ -280,7 +280,7 @@ func checkDecodedPrintf(p *part, f *field, w ewWord) bool {
 		if dec[i] != '%' {
 			continue
 		}
-		if n := printfDirective(dec[i:]); n > 0 {
+		if n := printfDirectiveAt(dec, i); n > 0 {
 			reportValue(p, f, "HDR-001", w.start, fmt.Sprintf("printf directive %q in an encoded word of %s", string(dec[i:i+n]), f.name))
 			return true
 		}

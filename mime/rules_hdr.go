@@ -180,11 +180,24 @@ func checkPrintf(p *part, f *field) {
 		if v[i] != '%' {
 			continue
 		}
-		if n := printfDirective(v[i:]); n > 0 {
+		if n := printfDirectiveAt(v, i); n > 0 {
 			reportValue(p, f, "HDR-001", i, fmt.Sprintf("printf directive %q in %s", v[i:i+n], f.name))
 			return
 		}
 	}
+}
+
+// printfDirectiveAt is printfDirective at v[i], except that a bare
+// conversion ("%p", "%S", "%n") between a digit and a letter is a
+// percentage glued to a word ("100%pure", "70%Sale", "20%new"), ordinary
+// marketing text and no format string: a crash-class finding there would
+// quarantine real mail. "1%s%s" and "1%n" are still directives.
+func printfDirectiveAt(v []byte, i int) int {
+	n := printfDirective(v[i:])
+	if n == 2 && i > 0 && v[i-1] >= '0' && v[i-1] <= '9' && i+2 < len(v) && (v[i+2]|0x20 >= 'a' && v[i+2]|0x20 <= 'z') {
+		return 0
+	}
+	return n
 }
 
 // printfDirective returns the length of the printf directive at the start

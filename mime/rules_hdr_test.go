@@ -193,6 +193,14 @@ func TestPrintfRule(t *testing.T) {
 		{name: "percent space", rule: "HDR-001", raw: "From: a@b\nSubject: 100% sure, 50% next"},
 		{name: "url escapes", rule: "HDR-001", raw: "From: a@b\nSubject: see http://x.example/a%20b%2Fc%3Fd%20sale%2520some"},
 		{name: "trailing percent", rule: "HDR-001", raw: "From: a@b\nSubject: 50%"},
+		// A percentage glued to the next word is marketing, not a format
+		// string: %p, %S, %n and %s would otherwise be read as directives.
+		{name: "percent pure", rule: "HDR-001", raw: "From: a@b\nSubject: 100%pure cotton"},
+		{name: "percent Sale", rule: "HDR-001", raw: "From: a@b\nSubject: Up to 70%Sale, 20%new, 5%xtra"},
+		{name: "encoded percent word", rule: "HDR-001", raw: "From: a@b\nSubject: =?utf-8?Q?100=25pure?="},
+		{name: "digits then directives", rule: "HDR-001", raw: "From: a@b\nSubject: 1%s%s%n", at: "%s%s"},
+		{name: "digit then directive at end", rule: "HDR-001", raw: "From: a@b\nSubject: 1%n", at: "%n"},
+		{name: "percent word then directive", rule: "HDR-001", raw: "From: a@b\nSubject: 100%pure %n", at: "%n"},
 		{name: "other conversions", rule: "HDR-001", raw: "From: a@b\nSubject: %d items %c %f %%"},
 		{name: "not checked", rule: "HDR-001", raw: "From: a@b\nX-Mailer: %s%n"},
 	})
