@@ -360,6 +360,9 @@ func newScanEnv(e *env, o *scanOptions, args []string) (*scanEnv, error) {
 		}
 		se.roots = append(se.roots, r)
 	}
+	for _, a := range dedupeRoots(se.roots) {
+		fmt.Fprintf(e.stderr, "mailroot: note: %s is already scanned as part of an earlier PATH; each message is scanned once\n", sanitizeLine(a))
+	}
 	for i, r := range se.roots {
 		r.index = i
 	}

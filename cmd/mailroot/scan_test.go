@@ -556,3 +556,63 @@ func TestScan_sortLimit(t *testing.T) {
 		t.Errorf("last line is not the summary, or it has no Q-002 count: %s", last)
 	}
 }
+
+// TestScan_overlappingRoots: PATH arguments that name the same folder twice
+// (with and without a trailing separator), a folder inside a mailroot named
+// as well, or a file inside a folder already named, scan each message once:
+// counting it twice doubled the findings and the summary, and a real run
+// would try to quarantine a message it had just moved.
+func TestScan_overlappingRoots(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "copy")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	vsi := filepath.Join(root, "vsi 1")
+	queueDir := filepath.Join(vsi, "Queue")
+	scan := func(args ...string) (paths []string, messages int64) {
+		t.Helper()
+		out, errOut, code := runTool(t, append([]string{"audit", "--json", "--all"}, args...)...)
+		if code != exitOK && code != exitSuspects {
+			t.Fatalf("exit status %d, stderr:\n%s", code, errOut)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var o struct {
+				Kind     string `json:"kind"`
+				Path     string `json:"path"`
+				Messages int64  `json:"messages"`
+			}
+			if err := json.Unmarshal([]byte(l), &o); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			switch o.Kind {
+			case "message":
+				paths = append(paths, o.Path)
+			case "summary":
+				messages = o.Messages
+			}
+		}
+		return paths, messages
+	}
+	want, wantN := scan(vsi)
+	for _, args := range [][]string{
+		{vsi, queueDir},
+		{queueDir, vsi},
+		{vsi, vsi + string(filepath.Separator)},
+		{vsi, filepath.Join(queueDir, "NTFS_00000001.EML")},
+		{vsi, filepath.Join(queueDir, "..", "Queue")},
+		{filepath.Join(vsi, "BadMail", "NTFS_0000AB.BDR"), vsi},
+		{vsi, filepath.Join(vsi, "BadMail", "NTFS_0000AB.BDR")},
+	} {
+		got, n := scan(args...)
+		seen := map[string]bool{}
+		for _, p := range got {
+			if seen[p] {
+				t.Errorf("%q: %s scanned twice", args, p)
+			}
+			seen[p] = true
+		}
+		if n != wantN || len(got) != len(want) {
+			t.Errorf("%q: %d messages (%d lines), want %d (%d)", args, n, len(got), wantN, len(want))
+		}
+	}
+}
