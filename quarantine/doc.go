@@ -71,6 +71,14 @@
 //     copy) to an item atomically, journaled (KindWrite), listed in
 //     item.json with its SHA-256 and a "file-added" history event. It never
 //     overwrites (*ExistsError); names are plain file names.
+//   - Originals (roles message, bdr, bdp) are evidence: nothing replaces
+//     or re-records them, and Verify reports any change. Derived files may
+//     change through the store: Store.ReplaceFile(id, name, role, r)
+//     writes a new version atomically (temp, fsync, journal KindReplace,
+//     rename over, item.json with the new SHA-256 and a "file-replaced"
+//     event with the old one); Store.Rehash(id, name, note) records the
+//     hash of a file edited in place ("rehashed": "edited by hand, sha256
+//     old -> new"). Both refuse originals with ErrOriginal.
 //   - Store.SetState(id, StateRepaired|StateReplayed, Event): checked
 //     transitions (quarantined -> repaired -> repaired/replayed,
 //     quarantined -> replayed), a history event and an OpState journal line.

@@ -106,7 +106,7 @@ func (s *Store) recoverLog(ctx context.Context, sum *journalSummary, full bool) 
 			return rep, err
 		}
 		switch e.Kind {
-		case KindMove, KindRestore, KindWrite:
+		case KindMove, KindRestore, KindWrite, KindReplace:
 			out, err := s.resolve(e, false)
 			r := Resolution{Txn: e.Txn, Kind: e.Kind, ID: e.ID, Outcome: out}
 			if err != nil {
@@ -260,7 +260,7 @@ func (s *Store) checkTxnPaths(e Entry) error {
 		if filepath.Clean(storeSide) != filepath.Join(itemDir, name) {
 			return fmt.Errorf("journal names %s, which is not in item folder %s", storeSide, itemDir)
 		}
-		if e.Kind == KindWrite {
+		if e.Kind == KindWrite || e.Kind == KindReplace {
 			if f.From != "" {
 				return fmt.Errorf("write transaction names a source %s", f.From)
 			}
@@ -293,9 +293,12 @@ func (s *Store) resolve(e Entry, inline bool) (string, error) {
 	var outcome string
 	var detail string
 	var err error
-	if e.Kind == KindWrite {
+	switch e.Kind {
+	case KindWrite:
 		outcome, detail, err = s.resolveWrite(e)
-	} else {
+	case KindReplace:
+		outcome, detail, err = s.resolveReplace(e)
+	default:
 		outcome, detail, err = s.resolveTransfer(e)
 	}
 	if err != nil {
@@ -506,6 +509,8 @@ func (s *Store) finish(e Entry, outcome string) error {
 			rec.History = append(rec.History, Event{Time: now, Action: "restored", State: StateRestored, By: s.actor, Detail: "restore completed by recovery"})
 			return s.writeRecord(rec)
 		}
+	case e.Kind == KindReplace && outcome == OutcomeCompleted:
+		return s.finishReplace(e)
 	case e.Kind == KindWrite && outcome == OutcomeCompleted:
 		rec, err := s.readRecord(e.ID)
 		if err != nil {

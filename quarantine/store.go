@@ -469,7 +469,7 @@ func (s *Store) Journal(e Entry) error {
 	}
 	switch e.Op {
 	case OpIntent:
-		if e.Kind != KindMove && e.Kind != KindRestore && e.Kind != KindWrite {
+		if e.Kind != KindMove && e.Kind != KindRestore && e.Kind != KindWrite && e.Kind != KindReplace {
 			s.open[e.Txn] = e
 		}
 	case OpDone, OpAbort, OpRecover:

@@ -58,13 +58,27 @@ fixed.eml.
 --diff shows the header changes as a unified diff and summarises the body
 changes. --dry-run prints the changes and writes nothing.
 
---edit is for manual fixes: it creates fixed.eml as a copy of the original
-when there is none, and prints its path; when $EDITOR is set and stdin is a
-terminal, it opens the file in that editor. Replay checks whatever
-fixed.eml holds when it runs.
+The original is evidence: it is never changed, and "mailroot quarantine
+verify" reports any change to it. fixed.eml is derived: it may change, but
+only in ways item.json records (its SHA-256, and the old one in the
+history).
+
+Manual fixes, one flow:
+  1. mailroot repair ID --edit     creates fixed.eml as a copy of the
+     original when there is none, and prints its path (when $EDITOR is set
+     and stdin is a terminal, it opens the file in that editor instead,
+     and step 3 happens by itself when the editor exits);
+  2. edit fixed.eml;
+  3. mailroot repair ID --rehash   records the edit: item.json gets the new
+     SHA-256, the history "edited by hand, sha256 OLD -> NEW", and the
+     file is rescanned and what remains printed.
+Until step 3, "quarantine verify" reports fixed.eml as altered and
+"replay" refuses to send it: what is sent is always what item.json lists.
 
 An item that already has a fixed.eml is not repaired again: its fixed.eml
-is rescanned and the result printed.
+is rescanned and the result printed. --redo repairs again from the
+original and replaces fixed.eml atomically (a manual edit in it is lost;
+its SHA-256 stays in the history).
 
 The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 folder in the current folder.
@@ -74,6 +88,8 @@ Examples:
   mailroot repair 01jq7 --diff --quarantine "D:\Mailroot\vsi 1\Quarantine"
   mailroot repair 01jq7 01jq8 --dry-run --json
   mailroot repair 01jq7 --edit
+  mailroot repair 01jq7 --rehash
+  mailroot repair 01jq7 --redo --diff
 
 EXIT STATUS
   0   repaired (or nothing to repair), and nothing at or above --block-at
@@ -88,6 +104,8 @@ type repairOptions struct {
 	dryRun  bool
 	diff    bool
 	edit    bool
+	rehash  bool
+	redo    bool
 	blockAt mime.Severity
 }
 
@@ -105,6 +123,8 @@ func init() {
 			fs.BoolVar(&o.dryRun, "n", false, "short for --dry-run")
 			fs.BoolVar(&o.diff, "diff", false, "show header changes as a unified diff and summarise body changes")
 			fs.BoolVar(&o.edit, "edit", false, "create fixed.eml from the original if absent and print its path (opens $EDITOR on a terminal)")
+			fs.BoolVar(&o.rehash, "rehash", false, "record the SHA-256 of a fixed.eml edited by hand, then rescan it")
+			fs.BoolVar(&o.redo, "redo", false, "repair again from the original, replacing fixed.eml (its old SHA-256 stays in the history)")
 			fs.Var(severityFlag{&o.blockAt}, "block-at", "`SEVERITY` that still needs a fix (low, medium, high, crash)")
 			return func(ctx context.Context, args []string) error {
 				return runRepair(ctx, e, o, args)
@@ -115,11 +135,18 @@ func init() {
 
 // repairJSON is the --json line for one item.
 type repairJSON struct {
-	Kind      string          `json:"kind"` // "repair"
-	ID        string          `json:"id"`
-	Path      string          `json:"path,omitempty"` // fixed.eml
-	Written   bool            `json:"written"`
-	Existing  bool            `json:"existing,omitempty"` // fixed.eml was already there
+	Kind     string `json:"kind"` // "repair"
+	ID       string `json:"id"`
+	Path     string `json:"path,omitempty"` // fixed.eml
+	Written  bool   `json:"written"`
+	Existing bool   `json:"existing,omitempty"` // fixed.eml was already there
+	Replaced bool   `json:"replaced,omitempty"` // --redo replaced fixed.eml
+	// Rehashed is set by --rehash (and --edit with $EDITOR) when fixed.eml
+	// had changed: item.json now lists SHA256, and the history OldSHA256.
+	Rehashed  bool            `json:"rehashed,omitempty"`
+	OldSHA256 string          `json:"old_sha256,omitempty"`
+	SHA256    string          `json:"sha256,omitempty"`
+	rehashRun bool            // --rehash ran (text output)
 	Changes   []repair.Change `json:"changes"`
 	Manual    []repair.Manual `json:"manual,omitempty"`
 	Remaining []mime.Finding  `json:"remaining"`
@@ -137,6 +164,12 @@ func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (er
 	}
 	if o.edit && o.dryRun {
 		return usageErrorf("--edit and --dry-run do not go together")
+	}
+	if n := btoi(o.edit) + btoi(o.rehash) + btoi(o.redo); n > 1 {
+		return usageErrorf("--edit, --rehash and --redo are separate steps: use one at a time")
+	}
+	if o.rehash && o.dryRun {
+		return usageErrorf("--rehash and --dry-run do not go together")
 	}
 	ss, st, err := openOne(e, &o.store)
 	if err != nil {
@@ -232,11 +265,29 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 			if err := cmd.Run(); err != nil {
 				return out, fmt.Errorf("repair %s: editor %s: %w", id, ed, err)
 			}
+			// The edit was made through this command: record it now.
+			if err := rehashInto(out, st, id); err != nil {
+				return out, err
+			}
 		}
 		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
 	}
 
-	if hasFixed {
+	if o.rehash {
+		if !hasFixed {
+			return out, fmt.Errorf("repair %s: no %s to re-record: run `mailroot repair %s` or `mailroot repair %s --edit` first", id, replay.FixedName, id, id)
+		}
+		out.Path, out.rehashRun = fixedPath, true
+		if err := rehashInto(out, st, id); err != nil {
+			return out, err
+		}
+		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
+	}
+
+	if hasFixed && o.redo && rec.State == quarantine.StateReplayed {
+		return out, fmt.Errorf("repair %s: %w: already replayed; its fixed.eml is what was sent and is kept", id, quarantine.ErrState)
+	}
+	if hasFixed && !o.redo {
 		out.Path, out.Existing = fixedPath, true
 		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
 	}
@@ -268,10 +319,15 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 	if o.dryRun {
 		return out, nil
 	}
-	if _, err := st.WriteFile(id, replay.FixedName, replay.RoleFixed, bytes.NewReader(fixed)); err != nil {
+	write := st.WriteFile
+	if hasFixed {
+		write = st.ReplaceFile // --redo
+	}
+	f, err := write(id, replay.FixedName, replay.RoleFixed, bytes.NewReader(fixed))
+	if err != nil {
 		return out, err
 	}
-	out.Written, out.Path = true, fixedPath
+	out.Written, out.Replaced, out.Path, out.SHA256 = true, hasFixed, fixedPath, f.SHA256
 	detail, _ := json.Marshal(struct {
 		File    string          `json:"file"`
 		Changes []repair.Change `json:"changes"`
@@ -282,6 +338,26 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 		return out, err
 	}
 	return out, nil
+}
+
+// rehashInto records the current hash of a fixed.eml edited by hand.
+func rehashInto(out *repairJSON, st *quarantine.Store, id string) error {
+	old, cur, changed, err := st.Rehash(id, replay.FixedName, "edited by hand")
+	if err != nil {
+		return err
+	}
+	out.Rehashed, out.SHA256 = changed, cur.SHA256
+	if changed {
+		out.OldSHA256 = old.SHA256
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func originalMessage(rec *quarantine.Record) *quarantine.File {
@@ -336,8 +412,14 @@ func stdinIsTerminal(e *env) bool {
 
 func printRepair(w io.Writer, r *repairJSON) {
 	switch {
+	case r.Rehashed:
+		fmt.Fprintf(w, "%s: fixed.eml re-recorded (edited by hand), sha256 %s -> %s: %s\n", r.ID, r.OldSHA256, r.SHA256, r.Path)
+	case r.rehashRun:
+		fmt.Fprintf(w, "%s: fixed.eml unchanged since it was recorded (sha256 %s): %s\n", r.ID, r.SHA256, r.Path)
 	case r.Existing:
 		fmt.Fprintf(w, "%s: fixed.eml already exists: %s\n", r.ID, r.Path)
+	case r.Replaced:
+		fmt.Fprintf(w, "%s: fixed.eml replaced (%s; the old sha256 is kept in the history): %s\n", r.ID, plural(len(r.Changes), "change"), r.Path)
 	case r.Written && len(r.Changes) == 0:
 		fmt.Fprintf(w, "%s: fixed.eml created from the original: %s\n", r.ID, r.Path)
 	case r.Written:

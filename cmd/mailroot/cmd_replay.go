@@ -30,6 +30,9 @@ format it expects. For each ID:
 2. What is sent: fixed.eml (see "mailroot repair"), or the original file
    with --original. An IIS PickUp original is read as the service reads it;
    a BadMail .BAD that is a delivery report gives the message inside it.
+   The file must still match the SHA-256 in item.json: after editing
+   fixed.eml by hand, record the edit with "mailroot repair ID --rehash";
+   a changed original is refused (run "mailroot quarantine verify").
 3. The envelope: --sender/--rcpt when given, else the one recorded when the
    item was quarantined (pickup x-sender/x-receiver lines, Drop and Replay
    X-Sender/X-Receiver headers), else one taken from From/To/Cc/Bcc, with a

@@ -215,13 +215,27 @@
 //	--diff shows the header changes as a unified diff and summarises the body
 //	changes. --dry-run prints the changes and writes nothing.
 //
-//	--edit is for manual fixes: it creates fixed.eml as a copy of the original
-//	when there is none, and prints its path; when $EDITOR is set and stdin is a
-//	terminal, it opens the file in that editor. Replay checks whatever
-//	fixed.eml holds when it runs.
+//	The original is evidence: it is never changed, and "mailroot quarantine
+//	verify" reports any change to it. fixed.eml is derived: it may change, but
+//	only in ways item.json records (its SHA-256, and the old one in the
+//	history).
+//
+//	Manual fixes, one flow:
+//	  1. mailroot repair ID --edit     creates fixed.eml as a copy of the
+//	     original when there is none, and prints its path (when $EDITOR is set
+//	     and stdin is a terminal, it opens the file in that editor instead,
+//	     and step 3 happens by itself when the editor exits);
+//	  2. edit fixed.eml;
+//	  3. mailroot repair ID --rehash   records the edit: item.json gets the new
+//	     SHA-256, the history "edited by hand, sha256 OLD -> NEW", and the
+//	     file is rescanned and what remains printed.
+//	Until step 3, "quarantine verify" reports fixed.eml as altered and
+//	"replay" refuses to send it: what is sent is always what item.json lists.
 //
 //	An item that already has a fixed.eml is not repaired again: its fixed.eml
-//	is rescanned and the result printed.
+//	is rescanned and the result printed. --redo repairs again from the
+//	original and replaces fixed.eml atomically (a manual edit in it is lost;
+//	its SHA-256 stays in the history).
 //
 //	The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 //	folder in the current folder.
@@ -231,6 +245,8 @@
 //	  mailroot repair 01jq7 --diff --quarantine "D:\Mailroot\vsi 1\Quarantine"
 //	  mailroot repair 01jq7 01jq8 --dry-run --json
 //	  mailroot repair 01jq7 --edit
+//	  mailroot repair 01jq7 --rehash
+//	  mailroot repair 01jq7 --redo --diff
 //
 //	EXIT STATUS
 //	  0   repaired (or nothing to repair), and nothing at or above --block-at
@@ -255,6 +271,10 @@
 //	    	short for --dry-run
 //	  --quarantine DIR
 //	    	quarantine store DIR
+//	  --redo
+//	    	repair again from the original, replacing fixed.eml (its old SHA-256 stays in the history)
+//	  --rehash
+//	    	record the SHA-256 of a fixed.eml edited by hand, then rescan it
 //
 // # mailroot replay
 //
@@ -269,6 +289,9 @@
 //	2. What is sent: fixed.eml (see "mailroot repair"), or the original file
 //	   with --original. An IIS PickUp original is read as the service reads it;
 //	   a BadMail .BAD that is a delivery report gives the message inside it.
+//	   The file must still match the SHA-256 in item.json: after editing
+//	   fixed.eml by hand, record the edit with "mailroot repair ID --rehash";
+//	   a changed original is refused (run "mailroot quarantine verify").
 //	3. The envelope: --sender/--rcpt when given, else the one recorded when the
 //	   item was quarantined (pickup x-sender/x-receiver lines, Drop and Replay
 //	   X-Sender/X-Receiver headers), else one taken from From/To/Cc/Bcc, with a

@@ -7,7 +7,10 @@
 //  2. What to send: fixed.eml (written by `mailroot repair`), or the
 //     original with Options.Original. IIS PickUp originals are read as the
 //     service reads them (".." at a line start is "."), and any envelope
-//     lines at their top are dropped.
+//     lines at their top are dropped. The file must match the SHA-256 that
+//     item.json lists: an unrecorded edit of fixed.eml is refused until it
+//     is recorded (quarantine.Store.Rehash, `mailroot repair ID --rehash`),
+//     and a changed original is refused as tampering.
 //  3. The envelope: --sender/--rcpt, else the one recorded when the item was
 //     quarantined, else one derived from the headers with a warning (KB
 //     306043: Bcc and list recipients may be lost).

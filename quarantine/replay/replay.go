@@ -280,10 +280,17 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 	if err != nil {
 		return res, fmt.Errorf("replay %s: %w", id, err)
 	}
+	// Only what item.json lists is sent: an unrecorded change to fixed.eml
+	// must be recorded first (`mailroot repair ID --rehash`), and a changed
+	// original is tampering with evidence.
 	for _, f := range rec.Files {
 		if f.Name == srcName && f.SHA256 != "" {
 			if s := sha256.Sum256(raw); hex.EncodeToString(s[:]) != f.SHA256 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("%s changed since it was recorded in item.json (a manual edit?); what it holds now is checked and sent", srcName))
+				got := hex.EncodeToString(s[:])
+				if f.IsOriginal() {
+					return refuse("the original %s changed since it was quarantined (sha256 %s, item.json says %s): run `mailroot quarantine verify`", srcName, got, f.SHA256)
+				}
+				return refuse("%s changed since it was recorded (sha256 %s, item.json says %s): if you edited it by hand, record the edit with `mailroot repair %s --rehash`, then replay", srcName, got, f.SHA256, id)
 			}
 		}
 	}

@@ -400,7 +400,9 @@ func TestReplay_interruptedIntent(t *testing.T) {
 }
 
 // TestReplay_editedFixedCopy: a fixed.eml edited by hand after it was
-// recorded is what gets checked and sent, with a warning.
+// recorded is refused until the edit is recorded (Store.Rehash, which
+// `mailroot repair ID --rehash` runs); then the edited bytes are sent. An
+// altered original is refused with --original.
 func TestReplay_editedFixedCopy(t *testing.T) {
 	e := newEnv(t)
 	id := e.add(t, e.queueDir, "NTFS_0004.EML", mime.FolderQueue, crashMsg)
@@ -413,15 +415,30 @@ func TestReplay_editedFixedCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{})
+	if !IsRefused(err) || !strings.Contains(res.Reason, "repair "+id+" --rehash") {
+		t.Fatalf("replay of an unrecorded edit: %v %+v", err, res)
+	}
+	if _, _, changed, err := e.st.Rehash(id, FixedName, "edited by hand"); err != nil || !changed {
+		t.Fatalf("rehash: %v %v", changed, err)
+	}
+	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{})
 	if err != nil {
 		t.Fatalf("replay: %v %+v", err, res)
-	}
-	if !strings.Contains(strings.Join(res.Warnings, "\n"), "changed since it was recorded") {
-		t.Errorf("no warning about the edit: %v", res.Warnings)
 	}
 	got, _ := os.ReadFile(res.Path)
 	if !bytes.HasSuffix(got, []byte(edited)) {
 		t.Errorf("the edited bytes were not sent: %q", got)
+	}
+
+	id2 := e.add(t, e.queueDir, "NTFS_0005.EML", mime.FolderQueue, edited)
+	rec, _ := e.st.Get(id2)
+	op, _ := e.st.Path(id2, rec.Originals()[0].Name)
+	if err := os.WriteFile(op, []byte(edited+"tampered\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Replay(context.Background(), e.st, id2, Target{Kind: ToPickup}, Options{Original: true})
+	if !IsRefused(err) || !strings.Contains(res.Reason, "quarantine verify") {
+		t.Errorf("replay --original of an altered original: %v %+v", err, res)
 	}
 }
 
