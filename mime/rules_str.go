@@ -20,7 +20,7 @@ import (
 //   - STR-005: the start of the header block.
 //   - STR-009: offset 0 for an empty file; the end of the file for a header
 //     block that never ends; the start of the last line when the file ends
-//     without a line ending.
+//     without a line ending (one finding when that line is a header line).
 
 // lineStats counts line endings for STR-002.
 type lineStats struct {
@@ -121,7 +121,11 @@ func (s *scanner) lineChecksAtEOF(partial bool) {
 	}
 	if partial {
 		head := s.lineHead[:s.lineHeadN]
-		s.rep.add("STR-009", s.lastPath, s.lineOff, s.eofLine, "file ends in the middle of a line (no line ending)", head)
+		msg := "file ends in the middle of a line (no line ending)"
+		if s.cutInHeader {
+			msg = "file ends in the middle of a header line (no line ending, no empty line after the header)"
+		}
+		s.rep.add("STR-009", s.lastPath, s.lineOff, s.eofLine, msg, head)
 	}
 }
 

@@ -512,3 +512,37 @@ func TestScanDigestJapanese(t *testing.T) {
 		t.Errorf("MP-009 in parts %v, want the digest (1) and the ISO-2022-JP message (1.1.1):\n%s", parts, findingList(rep.Findings))
 	}
 }
+
+// TestScanTruncatedOnce: one truncation is one STR-009 finding. A file cut
+// in the middle of a header line used to get two (ends mid-line, and ends
+// inside a header block), as the empty file once did.
+func TestScanTruncatedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		off      int64
+		line     int
+		part     string
+	}{
+		{"empty", "", 0, 1, "1"},
+		{"cut in a header line", "From: a@b.c\r\nTo: c@d.e", 13, 2, "1"},
+		{"cut after a header line", "From: a@b.c\r\nTo: c@d.e\r\n", 24, 3, "1"},
+		{"cut in a body line", "From: a@b.c\r\n\r\nbody", 15, 3, "1"},
+		{"cut in a part header line", "From: a@b.c\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain", 63, 5, "1.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := scanString(t, tc.in, Options{})
+			var got []Finding
+			for _, f := range rep.Findings {
+				if f.Rule == "STR-009" {
+					got = append(got, f)
+				}
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d STR-009 findings, want 1: %v", len(got), got)
+			}
+			if f := got[0]; f.Offset != tc.off || f.Line != tc.line || f.Part != tc.part {
+				t.Errorf("%s, want offset %d line %d part %s", f, tc.off, tc.line, tc.part)
+			}
+		})
+	}
+}
