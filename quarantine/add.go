@@ -344,6 +344,12 @@ func names(fs []File) []string {
 // and returns its File entry with the SHA-256.
 func checkSource(ctx context.Context, m queue.Member, scanned map[string]string) (File, error) {
 	f := File{Name: filepath.Base(m.Path), Role: m.Role, OriginalPath: m.Path, Streams: m.Streams}
+	// Where the path really leads now, for restore to compare with.
+	if dir := filepath.Dir(m.Path); dir != "" {
+		if real, err := realDir(dir); err == nil && !samePath(real, dir) {
+			f.RealDir = real
+		}
+	}
 	if err := fault("check-source"); err != nil {
 		return f, classifyOpen(m.Path, err)
 	}

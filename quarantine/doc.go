@@ -40,8 +40,13 @@
 //  7. Journal the completion (OpDone).
 //
 // Restore (Store.Restore) is the same protocol in the other direction, after
-// checking every store copy against item.json and that nothing exists at
-// the original paths. Across volumes its temp copy is written inside the
+// checking every store copy against item.json, that nothing exists at
+// the original paths, and that each original folder still resolves, links
+// on its path followed (filepath.EvalSymlinks), to the real folder
+// recorded at quarantine time (File.RealDir, or the recorded folder itself):
+// a folder higher up replaced by a link is refused with ErrPathChanged. The
+// check runs just before the move; a link swapped in between the check and
+// the rename is not detected. Across volumes its temp copy is written inside the
 // original folder as .mailroot-tmp-<id>-<name>.partial, except for PickUp
 // and Drop, where it goes beside the folder (IIS picks up any file).
 //

@@ -17,6 +17,12 @@ var ErrNoStore = errors.New("no quarantine store")
 // state, e.g. restoring an item that was already restored.
 var ErrState = errors.New("invalid item state")
 
+// ErrPathChanged is returned (wrapped) by Restore when the original folder
+// no longer resolves, through the links on its path, to the folder it was
+// in when the item was quarantined: a folder higher up was replaced by a
+// link (or a link retargeted), and restoring would write somewhere else.
+var ErrPathChanged = errors.New("the original folder now leads elsewhere")
+
 // errSimulatedCrash is returned by test fault hooks to mean "the process
 // died here": code paths that see it skip every clean-up, so the store is
 // left exactly as a kill would leave it.

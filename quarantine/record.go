@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -71,15 +72,20 @@ type File struct {
 	Name string `json:"name"` // base name in the item folder
 	Role string `json:"role"` // message, bdr, bdp, or the role given to WriteFile
 	// OriginalPath is the absolute path the file was moved from.
-	OriginalPath string         `json:"original_path,omitempty"`
-	Size         int64          `json:"size"`
-	SHA256       string         `json:"sha256"`
-	ModTime      time.Time      `json:"mtime,omitzero"`
-	Created      time.Time      `json:"created,omitzero"`
-	ReadOnly     bool           `json:"read_only,omitempty"`
-	Mode         uint32         `json:"mode,omitempty"` // Unix permission bits
-	Streams      []queue.Stream `json:"streams,omitempty"`
-	Added        time.Time      `json:"added,omitzero"` // when WriteFile added it
+	OriginalPath string `json:"original_path,omitempty"`
+	// RealDir is the folder of OriginalPath with every link on the way
+	// resolved, recorded when it differs from filepath.Dir(OriginalPath)
+	// (the path went through a link or junction). Restore refuses when the
+	// folder then resolves anywhere else (ErrPathChanged).
+	RealDir  string         `json:"real_dir,omitempty"`
+	Size     int64          `json:"size"`
+	SHA256   string         `json:"sha256"`
+	ModTime  time.Time      `json:"mtime,omitzero"`
+	Created  time.Time      `json:"created,omitzero"`
+	ReadOnly bool           `json:"read_only,omitempty"`
+	Mode     uint32         `json:"mode,omitempty"` // Unix permission bits
+	Streams  []queue.Stream `json:"streams,omitempty"`
+	Added    time.Time      `json:"added,omitzero"` // when WriteFile added it
 }
 
 // IsOriginal reports whether f is one of the files moved in from the
@@ -243,6 +249,9 @@ func (r *Record) validate() error {
 				return fmt.Errorf("item.json: %w", err)
 			}
 		}
+		if f.RealDir != "" && (!filepath.IsAbs(f.RealDir) || filepath.Clean(f.RealDir) != f.RealDir) {
+			return fmt.Errorf("item.json: file %q: real_dir %q is not an absolute, clean path", f.Name, f.RealDir)
+		}
 	}
 	return nil
 }
@@ -259,6 +268,24 @@ func checkName(name string) error {
 		return fmt.Errorf("file name %q is reserved by the quarantine store", name)
 	}
 	return nil
+}
+
+// realDir returns dir with every link on the way resolved.
+func realDir(dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// samePath compares two resolved paths as the file system does (without
+// regard to case on Windows).
+func samePath(a, b string) bool {
+	if runtime.GOOS == "windows" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
 }
 
 // checkOriginalPath accepts an absolute, clean path whose base name is name.

@@ -23,7 +23,9 @@ type RestoreResult struct {
 // after checking each store copy against item.json. It refuses (nothing
 // changed) when a file now exists at an original path (*ExistsError), when a
 // store copy does not match (*HashMismatchError), or when the original
-// folder is gone or is a link. It only ever writes the original path named
+// folder is gone or is a link, or when the folder now resolves (through
+// links or junctions higher up its path) somewhere other than where it did
+// at quarantine time (ErrPathChanged). It only ever writes the original path named
 // in item.json, which is validated to be a plain name in a clean absolute
 // folder. The item folder and item.json stay, with state "restored" and a
 // history event. With dryRun nothing is changed.
@@ -57,6 +59,19 @@ func (s *Store) Restore(ctx context.Context, idOrPrefix string, dryRun bool) (*R
 		}
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("quarantine %s: original folder %s is not a folder (%s); refusing to restore through it", id, dir, fi.Mode().Type())
+		}
+		// A folder higher up may have become a link since the move:
+		// restore only writes where the file came from.
+		want := f.RealDir
+		if want == "" {
+			want = dir
+		}
+		real, err := realDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("quarantine %s: original folder %s: %w", id, dir, err)
+		}
+		if !samePath(real, want) {
+			return nil, fmt.Errorf("quarantine %s: %w: %s resolves to %s, but to %s when the item was quarantined (a folder on the way was replaced by a link, or a link retargeted); refusing to restore there", id, ErrPathChanged, dir, real, want)
 		}
 		if _, err := os.Lstat(f.OriginalPath); err == nil {
 			return nil, fmt.Errorf("quarantine %s: %w", id, &ExistsError{Path: f.OriginalPath})
