@@ -59,7 +59,7 @@ type folderStat struct {
 
 type ruleStat struct {
 	Rule     string        `json:"rule"`
-	Severity mime.Severity `json:"severity"` // catalogue severity
+	Severity mime.Severity `json:"severity"` // highest severity of the rule's findings
 	Title    string        `json:"title"`
 	Messages int64         `json:"messages"`
 	Findings int64         `json:"findings"`
@@ -278,14 +278,26 @@ func (c *collector) recount(s *suspect, f mime.Finding, wasFlagged, wasSuspect b
 			fst.Suspects++
 		}
 	}
+	rs := sum.ruleStat(f)
+	rs.Findings++
+	rs.Messages++
+}
+
+// ruleStat returns the summary entry of f's rule, raising its severity to
+// f's: the entry shows the highest severity of the rule's findings, not the
+// catalogue's (a valid TNEF part is TNEF-001 at low; a long body line is
+// STR-004 at high, a long header line at crash).
+func (sum *summary) ruleStat(f mime.Finding) *ruleStat {
 	rs := sum.rules[f.Rule]
 	if rs == nil {
 		r, _ := mime.RuleByID(f.Rule)
-		rs = &ruleStat{Rule: f.Rule, Severity: r.Severity, Title: r.Title}
+		rs = &ruleStat{Rule: f.Rule, Severity: f.Severity, Title: r.Title}
 		sum.rules[f.Rule] = rs
 	}
-	rs.Findings++
-	rs.Messages++
+	if f.Severity > rs.Severity {
+		rs.Severity = f.Severity
+	}
+	return rs
 }
 
 // rootOf finds the root a path was found under (for output order).
@@ -329,12 +341,7 @@ func (c *collector) count(s *suspect, flagged bool) {
 	}
 	seen := map[string]bool{}
 	for _, f := range s.Findings {
-		rs := sum.rules[f.Rule]
-		if rs == nil {
-			r, _ := mime.RuleByID(f.Rule)
-			rs = &ruleStat{Rule: f.Rule, Severity: r.Severity, Title: r.Title}
-			sum.rules[f.Rule] = rs
-		}
+		rs := sum.ruleStat(f)
 		rs.Findings++
 		if !seen[f.Rule] {
 			seen[f.Rule] = true

@@ -616,3 +616,45 @@ func TestScan_overlappingRoots(t *testing.T) {
 		}
 	}
 }
+
+// TestScan_summaryRuleSeverity: the summary's per-rule severity is the
+// highest severity of that rule's findings, not the catalogue's: a folder
+// whose only TNEF part is valid (TNEF-001 at low) must not show TNEF-001 as
+// crash beside "0 suspects".
+func TestScan_summaryRuleSeverity(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../fixtures/rules/TNEF-001/pos-valid-low.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "valid tnef.eml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runTool(t, "audit", "--json", dir)
+	if code != exitOK {
+		t.Fatalf("exit status %d, stderr:\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum struct {
+		Suspects int64 `json:"suspects"`
+		Rules    []struct {
+			Rule     string `json:"rule"`
+			Severity string `json:"severity"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range sum.Rules {
+		if r.Rule == "TNEF-001" {
+			found = true
+			if r.Severity != "low" {
+				t.Errorf("summary shows TNEF-001 at %s for a valid TNEF part, want low", r.Severity)
+			}
+		}
+	}
+	if !found || sum.Suspects != 0 {
+		t.Errorf("summary %s: want TNEF-001 listed and 0 suspects", lines[len(lines)-1])
+	}
+}
