@@ -523,8 +523,9 @@
 //	  mailroot show --folder pickup message.eml --json
 //
 //	EXIT STATUS
-//	  0  the message was shown (whatever its findings)
-//	  1  the message has a finding at or above --quarantine-at (default crash)
+//	  0  the message was shown; no finding at or above --quarantine-at
+//	  1  the message was shown; it has a finding at or above --quarantine-at
+//	     (default crash)
 //	  2  bad usage, or the file cannot be read
 //
 //	FLAGS
