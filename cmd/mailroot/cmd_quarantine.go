@@ -504,7 +504,7 @@ func runQuarantineShow(ctx context.Context, e *env, o *quarantineOptions, args [
 	fmt.Fprintf(w, "id:           %s\n", r.ID)
 	fmt.Fprintf(w, "state:        %s\n", r.State)
 	fmt.Fprintf(w, "folder:       %s (%s)\n", r.Folder, sanitizeLine(r.OriginalDir))
-	fmt.Fprintf(w, "quarantined:  %s (%s ago) by %s on %s with %s\n", r.Quarantined.Format(time.RFC3339), humanAge(nowFunc(), r.Quarantined),
+	fmt.Fprintf(w, "quarantined:  %s (%s) by %s on %s with %s\n", r.Quarantined.Format(time.RFC3339), humanAge(nowFunc(), r.Quarantined),
 		sanitizeLine(r.By.User), sanitizeLine(r.By.Host), sanitizeLine(r.By.Tool))
 	fmt.Fprintf(w, "store:        %s\n", sanitizeLine(s.ItemDir(r.ID)))
 	if r.Reason != "" {

@@ -121,6 +121,9 @@ func TestQuarantineCLI_scanRestoreRoundTrip(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "sha256") || !strings.Contains(out, "history:") {
 		t.Errorf("show: %d\n%s%s", code, out, errs)
 	}
+	if strings.Contains(out, "ago ago") || !strings.Contains(out, " ago) by ") {
+		t.Errorf("show: the age reads wrong:\n%s", out)
+	}
 	code, out, _ = runCLI(t, "quarantine", "verify", "--quarantine", store)
 	if code != 0 || !strings.Contains(out, "0 problem(s)") {
 		t.Fatalf("verify: %d\n%s", code, out)
