@@ -398,5 +398,13 @@ func checkSenderPresent(p *part) {
 		p.report("ADDR-006", from.offset, from.line, "From header holds no address and there is no x-sender line (BadMail 0xC00402CE)", hdrFieldHead(from))
 		return
 	}
+	if len(p.fields) > 0 && bytes.HasPrefix(p.fields[0].name, utf8BOM) && p.fields[0].offset == 0 {
+		p.report("ADDR-006", 0, 1, "no From header and no x-sender line (BadMail 0xC00402CE): the file starts with a UTF-8 byte order mark (as Notepad saves it), so the first field is not read as "+displayText(p.fields[0].name[len(utf8BOM):], 40), p.fields[0].name)
+		return
+	}
 	p.report("ADDR-006", 0, 1, "no From header and no x-sender line (BadMail 0xC00402CE)", nil)
 }
+
+// utf8BOM is the UTF-8 byte order mark that Notepad writes at the start of
+// a file: the server reads it as part of the first field's name.
+var utf8BOM = []byte("\xef\xbb\xbf")

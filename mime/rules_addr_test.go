@@ -102,3 +102,23 @@ func TestSenderPresent(t *testing.T) {
 		{name: "replay X-Sender", rule: "ADDR-006", raw: "X-Sender: <bob@example.com> BODY=7bit\nTo: a@b"},
 	})
 }
+
+// TestByteOrderMark: a file saved by Notepad starts with a UTF-8 byte order
+// mark, so the server reads the first field's name as "\xef\xbb\xbfFrom" and
+// sends the file to BadMail. The findings must say so, not only "no From".
+func TestByteOrderMark(t *testing.T) {
+	rep := scanString(t, "\xef\xbb\xbfFrom: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n\r\nhi\r\n", Options{})
+	f := mustHave(t, rep, "ADDR-006")
+	if f.Offset != 0 || !strings.Contains(f.Message, "byte order mark") {
+		t.Errorf("ADDR-006 = %s, want offset 0 and a message naming the byte order mark", f)
+	}
+	h := mustHave(t, rep, "HDR-003")
+	if h.Offset != 0 || !strings.Contains(h.Message, "byte order mark") {
+		t.Errorf("HDR-003 = %s, want offset 0 and a message naming the byte order mark", h)
+	}
+	// Without the mark, no ADDR-006.
+	rep = scanString(t, "From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n\r\nhi\r\n", Options{})
+	if rep.Has("ADDR-006") {
+		t.Errorf("ADDR-006 without a byte order mark: %v", rep.Findings)
+	}
+}

@@ -277,6 +277,8 @@ func (s *scanner) headerLine(e *entity, data, eol []byte) {
 		s.mode = modeField
 		if colon == 0 {
 			s.hdrReport(e, s.off, s.lineNo, "header field with an empty name", data)
+		} else if s.off == 0 && bytes.HasPrefix(data, utf8BOM) {
+			s.hdrReport(e, s.off, s.lineNo, "the file starts with a UTF-8 byte order mark (as Notepad saves it): servers read it as part of the first field's name", data)
 		} else if oddName(data[:colon]) {
 			s.hdrReport(e, s.off, s.lineNo, "header field name with bytes outside printable ASCII", data)
 		}
