@@ -41,6 +41,12 @@ func checkHeaderBytes(p *part, f *field, k hdrKind) {
 				reportValue(p, f, "STR-006", i, fmt.Sprintf("NUL byte in %s header", f.name))
 			}
 		case c < 0x20 || c == 0x7f:
+			if c == 0x1b && k&(kSubject|kAddress) != 0 && iso2022Designation(v[i:]) > 0 {
+				// Raw ISO-2022-JP text (legacy Japanese mail): ENC-007
+				// (checkHeaderDBCS) validates it; it is no stray control.
+				i += iso2022Designation(v[i:]) - 1
+				continue
+			}
 			if !ctl {
 				ctl = true
 				msg := fmt.Sprintf("control character 0x%02x in %s header", c, f.name)
@@ -89,6 +95,36 @@ func checkLineBytes(p *part, off int64, line int, data []byte) {
 		p.report("STR-008", off+int64(i), line, "raw 8-bit byte in a malformed header line (not RFC 2047 encoded)", data[i:])
 		return
 	}
+}
+
+// iso2022Designation returns the length of the ISO-2022 designation escape
+// sequence at the start of b (ESC $ @, ESC $ A, ESC $ B, ESC $ ( C/D/O/P/Q,
+// ESC ( B/J/I, ESC . A/F: the ones ISO-2022-JP, -JP-2 and -KR text
+// uses), or 0.
+func iso2022Designation(b []byte) int {
+	if len(b) < 3 || b[0] != 0x1b {
+		return 0
+	}
+	switch b[1] {
+	case '$':
+		switch b[2] {
+		case '@', 'A', 'B':
+			return 3
+		case '(', ')':
+			if len(b) >= 4 && bytes.IndexByte([]byte("CDOPQ"), b[3]) >= 0 {
+				return 4
+			}
+		}
+	case '(':
+		if bytes.IndexByte([]byte("BJI"), b[2]) >= 0 {
+			return 3
+		}
+	case '.':
+		if b[2] == 'A' || b[2] == 'F' {
+			return 3
+		}
+	}
+	return 0
 }
 
 // encodedWordAround returns the index just past the encoded word

@@ -13,6 +13,14 @@ func TestHeaderBytes(t *testing.T) {
 		{name: "control in message-id", rule: "STR-007", raw: "From: a@b\nMessage-ID: <abc\x01def@example.com>", at: "\x01def"},
 		{name: "del in subject", rule: "STR-007", raw: "From: a@b\nSubject: x\x7fy", at: "\x7fy"},
 		{name: "escape in references", rule: "STR-007", raw: "From: a@b\nReferences: <a@b>\n <c\x1b@d>", at: "\x1b@d"},
+		// Raw ISO-2022-JP (legacy Japanese mail) uses ESC designations in
+		// Subject and display names: ENC-007 validates them; STR-007 is
+		// for other escapes (ANSI "\x1b[") and for identifiers.
+		{name: "raw iso-2022-jp subject", rule: "STR-007", raw: "From: a@b\nSubject: \x1b$B$3$s$K$A$O\x1b(B"},
+		{name: "raw iso-2022-jp display name", rule: "STR-007", raw: "From: \x1b$B$3$s\x1b(B <a@b>"},
+		{name: "ansi escape in subject", rule: "STR-007", raw: "From: a@b\nSubject: x\x1b[31mred", at: "\x1b[31m"},
+		{name: "unknown designation", rule: "STR-007", raw: "From: a@b\nSubject: x\x1b$Zab", at: "\x1b$Z"},
+		{name: "jis escape in message-id", rule: "STR-007", raw: "From: a@b\nMessage-ID: <\x1b$B$3\x1b(B@b>", at: "\x1b$B"},
 		{name: "form feed", rule: "STR-007", raw: "From: a@b\nSubject: x\x0cy", at: "\x0cy"},
 		{name: "nul is not STR-007", rule: "STR-007", raw: "From: a@b\nSubject: x\x00y"},
 		{name: "tab and folding", rule: "STR-007", raw: "From: a@b\nSubject: a\tb\n\tc"},
