@@ -286,6 +286,12 @@ const (
 	uuData
 	uuZero
 	uuAfter
+	// uuCandidate: a "begin NNN name" line in a text body that is not
+	// declared uuencode. Prose can read like that ("begin 2024 planning",
+	// "begin 644 report.txt" in a how-to), so the block only counts once the
+	// next line looks like uuencoded data or "end"; otherwise the line was
+	// text and nothing is reported.
+	uuCandidate
 )
 
 func newUUChecker(p *part) bodyChecker {
@@ -327,6 +333,9 @@ func (c *uuChecker) endLine() {
 	case uuOutside, uuAfter:
 		if isUUBegin(kept) {
 			c.state, c.sawBegin = uuData, true
+			if !c.declared {
+				c.state = uuCandidate
+			}
 			c.beginOff, c.beginLine = c.lineOff, c.lineNo
 			c.beginEv.set(kept)
 			return
@@ -335,45 +344,72 @@ func (c *uuChecker) endLine() {
 			c.afterDone = true
 			c.p.report("ENC-002", c.lineOff, c.lineNo, "bytes after the uuencode end line", kept)
 		}
+	case uuCandidate:
+		if !bytes.HasPrefix(kept, []byte("end")) && !uuDataLike(kept, c.lineN) {
+			c.state = uuOutside // prose, not a block
+			return
+		}
+		c.state = uuData
+		c.blockLine(kept)
 	case uuData, uuZero:
-		if bytes.HasPrefix(kept, []byte("end")) {
-			c.state = uuAfter
-			if !isBlank(kept[3:], c.lineN-3) && !c.afterDone {
-				c.afterDone = true
-				c.p.report("ENC-002", c.lineOff+3, c.lineNo, "bytes after end on the uuencode end line", kept[3:])
-			}
-			return
+		c.blockLine(kept)
+	}
+}
+
+// blockLine judges a line inside a uuencode block (state uuData or uuZero).
+func (c *uuChecker) blockLine(kept []byte) {
+	if bytes.HasPrefix(kept, []byte("end")) {
+		c.state = uuAfter
+		if !isBlank(kept[3:], c.lineN-3) && !c.afterDone {
+			c.afterDone = true
+			c.p.report("ENC-002", c.lineOff+3, c.lineNo, "bytes after end on the uuencode end line", kept[3:])
 		}
-		if c.lineN == 0 {
-			// An empty line stands for the zero-length line (trailing
-			// blanks stripped in transit); more may follow before "end".
-			c.state = uuZero
-			return
-		}
-		if c.state == uuZero {
-			c.noEnd()
-			return
-		}
-		first := kept[0]
-		if first < 0x20 || first > 0x60 {
-			// Not a data line: the block stopped without an end line.
-			c.noEnd()
-			return
-		}
-		n := int64(first-0x20) & 0x3f
-		if n == 0 {
-			c.state = uuZero
-			return
-		}
-		got := c.lineN - 1
-		want := (n + 2) / 3 * 4
-		least := (n*4 + 2) / 3 // characters that carry n bytes when trailing blanks were stripped
-		if (got > want+1 || got < least) && !c.lenDone {
-			c.lenDone = true
-			c.p.report("ENC-002", c.lineOff, c.lineNo,
-				fmt.Sprintf("uuencode length character %q announces %d bytes (%d characters) but the line holds %d", first, n, want, got), kept)
+		return
+	}
+	if c.lineN == 0 {
+		// An empty line stands for the zero-length line (trailing
+		// blanks stripped in transit); more may follow before "end".
+		c.state = uuZero
+		return
+	}
+	if c.state == uuZero {
+		c.noEnd()
+		return
+	}
+	first := kept[0]
+	if first < 0x20 || first > 0x60 {
+		// Not a data line: the block stopped without an end line.
+		c.noEnd()
+		return
+	}
+	n := int64(first-0x20) & 0x3f
+	if n == 0 {
+		c.state = uuZero
+		return
+	}
+	got := c.lineN - 1
+	want := (n + 2) / 3 * 4
+	least := (n*4 + 2) / 3 // characters that carry n bytes when trailing blanks were stripped
+	if (got > want+1 || got < least) && !c.lenDone {
+		c.lenDone = true
+		c.p.report("ENC-002", c.lineOff, c.lineNo,
+			fmt.Sprintf("uuencode length character %q announces %d bytes (%d characters) but the line holds %d", first, n, want, got), kept)
+	}
+}
+
+// uuDataLike reports whether a line (kept bytes of a line of n bytes) can be
+// a uuencode data line: not empty, and every kept byte in the uuencode
+// range 0x20-0x60 (no lower-case letters, unlike prose).
+func uuDataLike(kept []byte, n int64) bool {
+	if n == 0 {
+		return false
+	}
+	for _, b := range kept {
+		if b < 0x20 || b > 0x60 {
+			return false
 		}
 	}
+	return true
 }
 
 func (c *uuChecker) noEnd() {
@@ -386,6 +422,8 @@ func (c *uuChecker) end(off int64, line int) {
 		c.endLine()
 	}
 	switch {
+	case c.state == uuCandidate:
+		// A begin line at the very end of a text body, nothing after it.
 	case c.state == uuData || c.state == uuZero:
 		c.noEnd()
 	case c.declared && !c.sawBegin:

@@ -151,6 +151,13 @@ func TestUUChecker(t *testing.T) {
 		{name: "prose", body: "hello\r\nbegin the meeting at 9\r\nend\r\n"},
 		{name: "embedded valid, prose after", body: "see attached\r\n\r\n" + good + "\r\nregards\r\n"},
 		{name: "embedded no end", body: "x\r\nbegin 600 a.bin\r\n" + uuencodeLine([]byte("abcdef")) + "\r\nregards\r\n", want: []int64{3}},
+		// A prose line that happens to read "begin <octal digits> word" is
+		// no block unless uuencoded data follows it.
+		{name: "prose with octal number", body: "Hi team,\r\nbegin 2024 planning next week\r\nthanks\r\n"},
+		{name: "prose about uuencode", body: "begin 644 report.txt\r\nplease see attached\r\n"},
+		{name: "prose at the end", body: "we will\r\nbegin 100 tests\r\n"},
+		{name: "prose then blank", body: "begin 755 the script\r\n\r\nthen end\r\n"},
+		{name: "begin then bad length", body: "begin 644 a\r\nM" + "AAAA" + "\r\nend\r\n", want: []int64{13}},
 	})
 	if c := newUUChecker(testPart("text/html", "7bit", nil)); c != nil {
 		t.Error("text/html should not be checked for uuencode blocks")
