@@ -50,9 +50,12 @@ Sub-commands:
   show ID           everything item.json says about an item
   restore ID...     move the original files back to their original paths,
                     after checking their SHA-256; refuses if a file exists
-                    there now; --dry-run shows the moves
+                    there now, or if the original folder now leads
+                    elsewhere through a link; --dry-run shows the moves
   verify            rehash every file of every item against item.json and
-                    report missing, altered and unexpected files
+                    report missing, altered and unexpected files (a
+                    fixed.eml edited by hand is reported until
+                    "mailroot repair ID --rehash" records the edit)
   recover           finish or undo interrupted moves (also done at the start
                     of every command that opens the store) and remove
                     leftover temporary files
