@@ -275,7 +275,7 @@ func printShow(w io.Writer, se *scanEnv, s *suspect) {
 		fmt.Fprintf(w, "  %6d %5d  %s: %s\n", f.Offset, f.Line, sanitizeLine(f.Name), sanitizeLine(f.Value))
 	}
 
-	fmt.Fprintf(w, "\nMIME tree (%d parts", len(r.Parts))
+	fmt.Fprintf(w, "\nMIME tree (%s", countOf(int64(len(r.Parts)), "part"))
 	if r.PartsOmitted > 0 {
 		fmt.Fprintf(w, ", %d more not listed", r.PartsOmitted)
 	}

@@ -116,6 +116,14 @@ func humanBytes(n int64) string {
 // humanCount formats a count with thousands separators.
 func humanCount(n int64) string { return humanize.Comma(n) }
 
+// countOf formats a count with its noun: "1 message", "2,048 messages".
+func countOf(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return humanize.Comma(n) + " " + noun + "s"
+}
+
 // humanAge formats how long ago t was: "3 hours ago"; "unknown" for a zero time.
 func humanAge(now, t time.Time) string {
 	if t.IsZero() {

@@ -304,12 +304,19 @@ func (sum *summary) ruleStat(f mime.Finding) *ruleStat {
 func (c *collector) rootOf(path string) *scanRoot {
 	for _, r := range c.se.roots {
 		for _, l := range r.layouts {
-			if strings.HasPrefix(path, l.Root) {
+			if within(path, l.Root) {
 				return r
 			}
 		}
 	}
 	return c.se.roots[0]
+}
+
+// within reports whether path is root or lies below it. A plain prefix test
+// is wrong: "vsi 1" is a prefix of "vsi 10".
+func within(path, root string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (se *scanEnv) ruleOn(id string) bool { return se.rulesOn == nil || se.rulesOn[id] }
@@ -776,9 +783,9 @@ func (c *collector) printSummary() {
 	now := c.se.now
 	folders := c.folderList()
 	fmt.Fprintf(w, "Summary\n")
-	fmt.Fprintf(w, "  %s messages (%s) in %d folder kinds; %s with findings at or above %s; %s suspects at or above %s",
-		humanCount(sum.messages), humanBytes(sum.bytes), len(folders), humanCount(sum.flagged), c.se.opts.minSeverity,
-		humanCount(sum.suspects), c.se.opts.quarantineAt)
+	fmt.Fprintf(w, "  %s (%s) in %s; %s with findings at or above %s; %s at or above %s",
+		countOf(sum.messages, "message"), humanBytes(sum.bytes), countOf(int64(len(folders)), "folder kind"), humanCount(sum.flagged), c.se.opts.minSeverity,
+		countOf(sum.suspects, "suspect"), c.se.opts.quarantineAt)
 	if sum.readFailures > 0 {
 		fmt.Fprintf(w, "; %s files could not be read", humanCount(sum.readFailures))
 	}
@@ -792,7 +799,7 @@ func (c *collector) printSummary() {
 	if rs := c.ruleList(); len(rs) > 0 {
 		fmt.Fprintf(w, "\n  findings per rule:\n")
 		for _, r := range rs {
-			fmt.Fprintf(w, "    %-8s %-6s %-38s %s messages, %s findings\n", r.Rule, r.Severity, r.Title, humanCount(r.Messages), humanCount(r.Findings))
+			fmt.Fprintf(w, "    %-8s %-6s %-38s %s, %s\n", r.Rule, r.Severity, r.Title, countOf(r.Messages, "message"), countOf(r.Findings, "finding"))
 		}
 	}
 	if len(folders) > 0 {
@@ -854,11 +861,11 @@ func (c *collector) printSummary() {
 	fmt.Fprintln(w)
 	switch {
 	case c.se.opts.dryRun && sum.suspects > 0:
-		fmt.Fprintf(w, "dry run: nothing was changed; %s messages would be quarantined\n", humanCount(sum.suspects))
+		fmt.Fprintf(w, "dry run: nothing was changed; %s would be quarantined\n", countOf(sum.suspects, "message"))
 	case c.se.opts.dryRun:
 		fmt.Fprintf(w, "dry run: nothing was changed; no message at or above %s\n", c.se.opts.quarantineAt)
 	default:
-		fmt.Fprintf(w, "%s messages quarantined", humanCount(sum.quarantined))
+		fmt.Fprintf(w, "%s quarantined", countOf(sum.quarantined, "message"))
 		if sum.problems > 0 {
 			fmt.Fprintf(w, ", %s could not be", humanCount(sum.problems))
 		}
