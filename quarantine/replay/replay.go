@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,6 +203,25 @@ type record struct {
 	Error  string    `json:"error,omitempty"`
 }
 
+// describeReplay turns the record stored in a history event's Detail into
+// one line for a person: where it went and what was sent. A detail that is
+// not a record (hand-edited item.json) is shown as it is.
+func describeReplay(detail string) string {
+	var r record
+	if err := json.Unmarshal([]byte(detail), &r); err != nil || r.Target == "" {
+		return detail
+	}
+	where := r.Target
+	if r.Path != "" {
+		where = r.Path
+	}
+	out := fmt.Sprintf("to %s, %d bytes of %s, sha256 %s", where, r.Size, r.Source, r.SHA256)
+	if r.Reply != "" {
+		out += ", reply " + strconv.Quote(r.Reply)
+	}
+	return out
+}
+
 func (r record) json() string {
 	b, _ := json.Marshal(r)
 	return string(b)
@@ -249,7 +269,7 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 	// Exactly once.
 	if prev := Replayed(rec); len(prev) > 0 && !opts.Again {
 		last := prev[len(prev)-1]
-		return refuse("already replayed on %s (%s); pass --again to send it once more", last.Time.Format(time.RFC3339), last.Detail)
+		return refuse("already replayed on %s %s; pass --again to send it once more", last.Time.Format(time.RFC3339), describeReplay(last.Detail))
 	}
 	var stale []quarantine.Entry
 	for _, e := range st.OpenIntents() {

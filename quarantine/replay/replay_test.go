@@ -214,6 +214,10 @@ func TestReplay_pickupOwnFolder(t *testing.T) {
 	if !IsRefused(err) || !strings.Contains(err.Error(), "already replayed") {
 		t.Errorf("second replay: err = %v", err)
 	}
+	// The refusal says where the first copy went, in words, not as JSON.
+	if err != nil && (!strings.Contains(err.Error(), "to "+filepath.Join(e.pickup, id+".eml")) || strings.Contains(err.Error(), "{")) {
+		t.Errorf("second replay refusal does not name the dropped file readably: %v", err)
+	}
 	// ...and with --again, the file still waiting in PickUp is never replaced.
 	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Again: true})
 	if !errors.Is(err, queue.ErrExists) || res.Outcome != Failed {
