@@ -68,8 +68,11 @@ func runRules(e *env, args []string) error {
 		rules = sel
 	}
 	def := mime.DefaultLimits()
+	// A write failure (stdout on a full disk) is "write output: ...",
+	// status 2: the catalogue was not delivered.
+	w := &errWriter{w: e.stdout}
 	if e.json {
-		out := newJSONLines(e.stdout)
+		out := newJSONLines(w)
 		for _, r := range rules {
 			jr := jsonRule{Kind: "rule", ID: r.ID, Severity: r.Severity, Title: r.Title, Check: r.Check,
 				Folders: r.Folders, FileSystem: r.FileSystem, References: r.References, Peers: r.Peers}
@@ -77,13 +80,12 @@ func runRules(e *env, args []string) error {
 				v, _ := def.Get(name)
 				jr.Limits = append(jr.Limits, jsonLimit{Name: name, Default: v})
 			}
-			if err := out.write(jr); err != nil {
-				return err
+			if out.write(jr) != nil {
+				return w.err
 			}
 		}
 		return nil
 	}
-	w := e.stdout
 	for i, r := range rules {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -111,6 +113,9 @@ func runRules(e *env, args []string) error {
 		fmt.Fprintf(w, "  references: %s\n", strings.Join(r.References, "; "))
 		if len(r.Peers) > 0 {
 			fmt.Fprintf(w, "  peers:      %s\n", strings.Join(r.Peers, "; "))
+		}
+		if w.err != nil {
+			return w.err
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -625,10 +626,14 @@ func sortSuspects(s []*suspect) {
 	sort.SliceStable(s, func(i, j int) bool { return lessSuspect(s[i], s[j]) })
 }
 
-// writeOut reports a write error on stdout (a closed pipe) once.
+// errWriter remembers the first error writing to w (stdout on a full disk,
+// a closed pipe) so that a verb can report it once as "write output: ..."
+// with status 2. It returns that error as a *writeError, from the failed
+// write and from every later one (which writes nothing); an errWriter
+// writing through another one does not say "write output" twice.
 type errWriter struct {
 	w   io.Writer
-	err error
+	err error // a *writeError, nil until a write fails
 }
 
 func (w *errWriter) Write(p []byte) (int, error) {
@@ -636,8 +641,23 @@ func (w *errWriter) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	n, err := w.w.Write(p)
-	if err != nil {
-		w.err = fmt.Errorf("write output: %w", err)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
 	}
-	return n, err
+	if err != nil {
+		var we *writeError
+		if errors.As(err, &we) {
+			err = we.err
+		}
+		w.err = &writeError{err: err}
+		return n, w.err
+	}
+	return n, nil
 }
+
+// writeError is a failure to write the output: status 2, printed as
+// "mailroot: write output: <cause>".
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "write output: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }

@@ -118,7 +118,30 @@ func main() {
 }
 
 // run runs one mailroot invocation and returns its exit status.
+//
+// Every verb writes stdout through one errWriter: if the output cannot be
+// written (a full disk, a closed pipe), the run ends with status 2 and
+// "mailroot: write output: ..." on stderr, whatever the verb returned, so
+// that a report that was not delivered never looks delivered.
 func run(ctx context.Context, e *env, args []string) int {
+	out := &errWriter{w: e.stdout}
+	e2 := *e
+	e2.stdout = out
+	return outputChecked(&e2, out, runVerb(ctx, &e2, args))
+}
+
+// outputChecked turns a run's status into status 2 with a message when
+// the output could not be written.
+func outputChecked(e *env, out *errWriter, code int) int {
+	if out.err == nil || code == exitFatal {
+		return code // no failure, or already reported (a verb that saw it says "write output" itself)
+	}
+	e.json = false // stdout is broken: the message goes to stderr only
+	return report(e, out.err)
+}
+
+// runVerb is run without the check of the output.
+func runVerb(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
 		printOverview(e.stderr)
 		return exitUsage

@@ -31,7 +31,8 @@ func (w *fullWriter) Write(p []byte) (int, error) {
 // TestHardening_outputDiskFull: when stdout cannot be written (disk full
 // at once, or part-way through the report) scan, audit and show stop with
 // status 2 and say on stderr that the output could not be written, never
-// exit 0 or 1 as if the report had been delivered.
+// exit 0 or 1 as if the report had been delivered. The same holds for
+// every verb that prints data: rules, version, help.
 func TestHardening_outputDiskFull(t *testing.T) {
 	msg := filepath.Join("testdata", "mailroot", "vsi 1", "Queue", "NTFS_00000002.EML")
 	tree := filepath.Join("testdata", "mailroot", "vsi 1")
@@ -42,14 +43,28 @@ func TestHardening_outputDiskFull(t *testing.T) {
 		{"scan", "--dry-run", tree},
 		{"show", msg},
 		{"show", "--json", msg},
+		{"rules"},
+		{"rules", "--json"},
+		{"rules", "CT-001"},
+		{"version"},
+		{"--version"},
+		{"help"},
+		{"help", "scan"},
+		{"--help"},
+		{"scan", "-h"},
 	} {
+		var whole bytes.Buffer
+		run(context.Background(), &env{stdin: strings.NewReader(""), stdout: &whole, stderr: &bytes.Buffer{}}, args)
 		for _, n := range []int{0, 100} {
+			if n >= whole.Len() {
+				continue // the whole output fits: nothing fails
+			}
 			var errb bytes.Buffer
 			code := run(context.Background(), &env{stdin: strings.NewReader(""), stdout: &fullWriter{n: n}, stderr: &errb}, args)
 			if code != exitFatal {
 				t.Errorf("%q with stdout full after %d bytes: status %d, want %d", args, n, code, exitFatal)
 			}
-			if want := "write output: no space left on device"; !strings.Contains(errb.String(), want) {
+			if want := "mailroot: write output: no space left on device"; !strings.Contains(errb.String(), want) {
 				t.Errorf("%q with stdout full after %d bytes: stderr %q, want %q", args, n, errb.String(), want)
 			}
 		}
