@@ -208,6 +208,12 @@ type suspect struct {
 	Max      mime.Severity // highest severity in Findings
 	// Quarantine says Max >= --quarantine-at.
 	Quarantine bool
+	// ChangedWhileRead says the message file's size when read (Report.Size,
+	// now in Item.Size) differs from its size in the directory listing
+	// (ListedSize): the service appended to it or truncated it meanwhile.
+	// The quarantine step rechecks the file before moving it.
+	ChangedWhileRead bool
+	ListedSize       int64
 
 	// Set by the quarantine step (cmd_scan_apply.go):
 	Action       string   // "none", "would-quarantine", "quarantined", "skipped"

@@ -109,6 +109,7 @@ func runShow(ctx context.Context, e *env, folder string, at mime.Severity, limit
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	s := &suspect{Item: *it, Report: rep}
+	s.useReadSize()
 	s.Findings = append(append([]mime.Finding(nil), it.Findings...), rep.Findings...)
 	for _, f := range s.Findings {
 		if f.Severity > s.Max {
@@ -230,6 +231,9 @@ func printShow(w io.Writer, se *scanEnv, s *suspect) {
 	fmt.Fprintf(w, "file:       %s\n", sanitizeLine(it.Path))
 	fmt.Fprintf(w, "folder:     %s\n", it.Folder)
 	fmt.Fprintf(w, "size:       %d bytes (%s), %d lines\n", r.Size, humanBytes(r.Size), r.Lines)
+	if s.ChangedWhileRead {
+		fmt.Fprintf(w, "note:       file changed while it was read (listed %d bytes, read %d)\n", s.ListedSize, r.Size)
+	}
 	fmt.Fprintf(w, "modified:   %s (%s)\n", rfc3339(it.ModTime), humanAge(se.now, it.ModTime))
 	if !it.Created.IsZero() {
 		fmt.Fprintf(w, "created:    %s\n", rfc3339(it.Created))

@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/mailroot/mailroot/quarantine"
 )
 
 // fullWriter accepts n bytes, then fails every write with ENOSPC: stdout
@@ -75,8 +78,10 @@ func TestHardening_outputDiskFull(t *testing.T) {
 // or truncates between the directory listing and the read (issue 7: a file
 // that grows while read). The scan finishes with the status of an
 // unchanged tree, leaves the file as it is, and the report describes the
-// bytes that were actually read: the SHA-256 is that of the file as it is
-// now, and a defect in the appended bytes is found.
+// bytes that were actually read: the size and SHA-256 are those of the
+// file as it is now, a defect in the appended bytes is found, and the
+// record says the file changed while it was read (JSON
+// "changed_while_read", a line in the human block).
 func TestHardening_changedWhileRead(t *testing.T) {
 	const victim = "NTFS_00000001.EML" // a clean queue message in testdata/mailroot
 	appended := "\r\n\x00\x00 appended while read\r\n"
@@ -135,9 +140,11 @@ func TestHardening_changedWhileRead(t *testing.T) {
 			}
 			sum := sha256.Sum256(now)
 			var msg struct {
-				Path     string
-				SHA256   string
-				Findings []struct {
+				Path             string
+				Size             int64
+				SHA256           string
+				ChangedWhileRead bool `json:"changed_while_read"`
+				Findings         []struct {
 					Rule   string
 					Offset int64
 				}
@@ -155,6 +162,26 @@ func TestHardening_changedWhileRead(t *testing.T) {
 			if msg.SHA256 != hex.EncodeToString(sum[:]) {
 				t.Errorf("sha256 %s is not that of the bytes read (%x)", msg.SHA256, sum)
 			}
+			// The size is that of the bytes hashed and scanned, not the
+			// listing's, and the record says the file changed.
+			if msg.Size != int64(len(now)) {
+				t.Errorf("size %d, want %d (the bytes read; listed %d)", msg.Size, len(now), len(before))
+			}
+			if !msg.ChangedWhileRead {
+				t.Errorf("changed_while_read not set for %s", victim)
+			}
+			if n := strings.Count(out, `"changed_while_read"`); n != 1 {
+				t.Errorf("changed_while_read on %d records, want only %s's:\n%s", n, victim, out)
+			}
+			// The human report says so too.
+			once = sync.Once{}
+			if err := os.WriteFile(path, before, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			text, _, _ := runTool(t, "audit", "--all", filepath.Join(root, "vsi 1"))
+			if want := fmt.Sprintf("file changed while it was read (listed %d bytes, read %d)", len(before), len(now)); !strings.Contains(text, want) {
+				t.Errorf("human report lacks %q:\n%s", want, text)
+			}
 			if c.rule != "" {
 				found := false
 				for _, f := range msg.Findings {
@@ -165,5 +192,71 @@ func TestHardening_changedWhileRead(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHardening_changedWhileReadQuarantine: in a real run, a suspect that
+// grew between the listing and the read is moved with the bytes that were
+// scanned and hashed: the store's copy is the whole grown file, the record
+// says changed_while_read, and its size and sha256 are those of the copy.
+func TestHardening_changedWhileReadQuarantine(t *testing.T) {
+	defer quarantine.SetServiceCheck(func(string) (bool, error) { return false, nil })()
+	const victim = "NTFS_00000001.EML"
+	root := filepath.Join(t.TempDir(), "copy")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "vsi 1", "Queue", victim)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown := string(before) + "\r\n\x00\x00 appended while read\r\n"
+	var once sync.Once
+	testHookBeforeOpen = func(p string) {
+		if filepath.Base(p) == victim {
+			once.Do(func() {
+				if err := os.WriteFile(p, []byte(grown), 0o644); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	defer func() { testHookBeforeOpen = nil }()
+	out, errOut, code := runTool(t, "scan", "--json", "--quarantine-at", "low", filepath.Join(root, "vsi 1"))
+	if code != exitSuspects {
+		t.Fatalf("status %d, want %d; stderr:\n%s", code, exitSuspects, errOut)
+	}
+	var msg struct {
+		Path             string
+		Size             int64
+		SHA256           string
+		Action           string
+		Destination      []string
+		ChangedWhileRead bool `json:"changed_while_read"`
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, `"kind":"message"`) && strings.Contains(l, victim) {
+			if err := json.Unmarshal([]byte(l), &msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if msg.Action != "quarantined" || len(msg.Destination) != 1 {
+		t.Fatalf("%s: action %q destination %q, want quarantined:\n%s", victim, msg.Action, msg.Destination, out)
+	}
+	moved, err := os.ReadFile(msg.Destination[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(moved) != grown {
+		t.Errorf("the store holds %d bytes, want the %d bytes of the grown file", len(moved), len(grown))
+	}
+	sum := sha256.Sum256(moved)
+	if !msg.ChangedWhileRead || msg.Size != int64(len(grown)) || msg.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("record: changed_while_read %v size %d sha256 %s; want true, %d, %x", msg.ChangedWhileRead, msg.Size, msg.SHA256, len(grown), sum)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		t.Errorf("%s is still in the Queue after it was quarantined", path)
 	}
 }

@@ -163,6 +163,7 @@ func (c *collector) add(ctx context.Context, d scanDone) error {
 func (c *collector) build(d scanDone) *suspect {
 	se := c.se
 	s := &suspect{seq: d.seq, root: d.root, Item: d.item, Report: d.rep}
+	s.useReadSize()
 	for _, f := range d.item.Findings {
 		if se.ruleOn(f.Rule) {
 			s.Findings = append(s.Findings, f)
@@ -177,6 +178,25 @@ func (c *collector) build(d scanDone) *suspect {
 	}
 	c.settle(s)
 	return s
+}
+
+// useReadSize makes the record's size that of the bytes read (Report.Size)
+// when it differs from the directory listing's: the file grew or shrank
+// between the listing and the read, and the size, hash and findings must
+// all describe the same bytes. It marks the record ChangedWhileRead.
+func (s *suspect) useReadSize() {
+	r := s.Report
+	if r == nil || r.Size == s.Item.Size {
+		return
+	}
+	s.ChangedWhileRead, s.ListedSize = true, s.Item.Size
+	s.Item.Size = r.Size
+	s.Item.Members = append([]queue.Member(nil), s.Item.Members...)
+	for i := range s.Item.Members {
+		if s.Item.Members[i].Path == s.Item.Path {
+			s.Item.Members[i].Size = r.Size
+		}
+	}
 }
 
 // settle orders a record's findings and computes Max and Quarantine.
@@ -521,9 +541,12 @@ type jsonMessage struct {
 	Destination     []string       `json:"destination,omitempty"`
 	QuarantineID    string         `json:"quarantine_id,omitempty"`
 	Problem         string         `json:"problem,omitempty"`
-	Members         []jsonMember   `json:"members,omitempty"`
-	Reason          string         `json:"reason,omitempty"`
-	ReasonCodes     []string       `json:"reason_codes,omitempty"`
+	// ChangedWhileRead: size, sha256 and findings are those of the bytes
+	// read, and the listing gave another size.
+	ChangedWhileRead bool         `json:"changed_while_read,omitempty"`
+	Members          []jsonMember `json:"members,omitempty"`
+	Reason           string       `json:"reason,omitempty"`
+	ReasonCodes      []string     `json:"reason_codes,omitempty"`
 }
 
 type jsonMember struct {
@@ -556,7 +579,7 @@ func (c *collector) jsonMessage(s *suspect) *jsonMessage {
 	m := &jsonMessage{
 		Kind: "message", Path: it.Path, Folder: it.Folder, Size: it.Size, MTime: rfc3339(it.ModTime),
 		Findings: c.shownFindings(s), Action: s.Action, Destination: s.Destination,
-		QuarantineID: s.QuarantineID, Problem: s.Problem, Reason: it.Reason,
+		QuarantineID: s.QuarantineID, Problem: s.Problem, Reason: it.Reason, ChangedWhileRead: s.ChangedWhileRead,
 	}
 	for _, ec := range it.ReasonCodes {
 		m.ReasonCodes = append(m.ReasonCodes, ec.Code)
@@ -592,6 +615,9 @@ func (c *collector) printBlock(s *suspect) {
 	}
 	fmt.Fprintf(w, "%s %s\n", label, sanitizeLine(it.Path))
 	fmt.Fprintf(w, "  folder:     %s, %s, modified %s (%s)\n", it.Folder, humanBytes(it.Size), humanAge(now, it.ModTime), rfc3339(it.ModTime))
+	if s.ChangedWhileRead {
+		fmt.Fprintf(w, "  note:       file changed while it was read (listed %d bytes, read %d)\n", s.ListedSize, it.Size)
+	}
 	if r := s.Report; r != nil {
 		if r.Envelope != nil {
 			fmt.Fprintf(w, "  envelope:   %s -> %s\n", sanitizeLine(orNone(r.Envelope.Sender)), sanitizeLine(listSome(r.Envelope.Recipients, 3)))
