@@ -21,6 +21,7 @@ const (
 	SkipInProgress SkipReason = "in-progress"       // a pickup .tmp file the service is processing
 	SkipTranscript SkipReason = "transcript"        // a Queue .LTR/.RTR transcript, not a message
 	SkipVanished   SkipReason = "vanished"          // listed, then gone (the service moved it)
+	SkipReplaced   SkipReason = "replaced"          // listed, then another file put in its place before it was opened
 	SkipLocked     SkipReason = "locked"            // another process holds it open (Windows sharing violation)
 	SkipDenied     SkipReason = "permission-denied" // access denied
 	SkipUnreadable SkipReason = "unreadable"        // any other error

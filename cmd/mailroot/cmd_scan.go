@@ -545,7 +545,7 @@ func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
 	if testHookBeforeOpen != nil {
 		testHookBeforeOpen(it.Path)
 	}
-	f, err := os.Open(it.Path)
+	f, err := openListed(it)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +563,78 @@ func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
 
 // testHookBeforeOpen, if set, is called before a worker opens an item's
 // file (tests make files vanish or turn unreadable between walk and read).
-var testHookBeforeOpen func(path string)
+// testHookBeforeOpenFile is called between openListed's Lstat and its open.
+var testHookBeforeOpen, testHookBeforeOpenFile func(path string)
+
+// openListed opens an item's message file without following a link put in
+// its place since the listing (Walk never follows links; os.Open does):
+// Lstat, refuse anything but a regular file, open, and check with
+// os.SameFile that the file opened is the one that was checked. A path
+// that is now a link or another file is a *swapError.
+func openListed(it *queue.Item) (*os.File, error) {
+	fi, err := os.Lstat(it.Path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, swapped(it, fi)
+	}
+	if testHookBeforeOpenFile != nil {
+		testHookBeforeOpenFile(it.Path)
+	}
+	f, err := os.Open(it.Path)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !os.SameFile(fi, opened) {
+		f.Close()
+		now, err := os.Lstat(it.Path)
+		if err != nil {
+			return nil, err
+		}
+		return nil, swapped(it, now)
+	}
+	return f, nil
+}
+
+// swapped is the error for an item's path that now leads to fi: a
+// *swapError, except for a folder, which cannot be read as a message (a
+// read failure, as when it is opened: "unreadable", exit status 3).
+func swapped(it *queue.Item, fi os.FileInfo) error {
+	if fi.IsDir() {
+		return fmt.Errorf("read %s: is a folder, not a message file", it.Path)
+	}
+	sk := queue.Skip{Path: it.Path, Folder: it.Folder}
+	switch t := fi.Mode().Type(); {
+	case t&(os.ModeSymlink|os.ModeIrregular) != 0:
+		sk.Reason, sk.Detail = queue.SkipLink, "replaced by a link (or other reparse point) after the folder was read: not followed"
+	case t == 0:
+		sk.Reason, sk.Detail = queue.SkipReplaced, "replaced by another file between the check and the open: not read"
+	default:
+		kind := "device"
+		switch {
+		case t&os.ModeNamedPipe != 0:
+			kind = "pipe"
+		case t&os.ModeSocket != 0:
+			kind = "socket"
+		}
+		sk.Reason, sk.Detail = queue.SkipSpecial, "replaced by a "+kind+" after the folder was read: not read"
+	}
+	sk.Err = &swapError{skip: sk}
+	return sk.Err
+}
+
+// swapError says an item's path no longer leads to the file that was
+// listed; the collector reports it as the Skip it carries (not a read
+// failure).
+type swapError struct{ skip queue.Skip }
+
+func (e *swapError) Error() string { return e.skip.Path + ": " + e.skip.Detail }
 
 // hasMessage reports whether an item has a message file to scan.
 func hasMessage(it *queue.Item) bool {

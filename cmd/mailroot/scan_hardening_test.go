@@ -260,3 +260,83 @@ func TestHardening_changedWhileReadQuarantine(t *testing.T) {
 		t.Errorf("%s is still in the Queue after it was quarantined", path)
 	}
 }
+
+// TestHardening_linkSwappedBeforeOpen: a queue file replaced by a symbolic
+// link (to a file outside the mailroot) after the listing and before the
+// read, or by another file between the tool's check and its open, is not
+// followed: the outside content is not reported, and the path is listed
+// as skipped ("link" or "replaced"), which is not a read failure, so the
+// status is that of the untouched tree.
+func TestHardening_linkSwappedBeforeOpen(t *testing.T) {
+	const victim = "NTFS_00000001.EML" // a clean queue message in testdata/mailroot
+	const secret = "OUTSIDE-SECRET-7f3a"
+	cases := []struct {
+		name   string
+		hook   *func(string)
+		link   bool // the swap puts a link in place, else a renamed regular file
+		reason string
+	}{
+		{"link before check", &testHookBeforeOpen, true, "link"},
+		{"link after check", &testHookBeforeOpenFile, true, "link"},
+		{"file after check", &testHookBeforeOpenFile, false, "replaced"},
+	}
+	if err := os.Symlink("x", filepath.Join(t.TempDir(), "probe")); err != nil {
+		t.Skipf("cannot make symbolic links here: %v", err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "copy")
+			if err := copyTree("testdata/mailroot", root); err != nil {
+				t.Fatal(err)
+			}
+			outside := filepath.Join(dir, "outside.eml")
+			if err := os.WriteFile(outside, []byte("From: a@example.org\r\nSubject: "+secret+"\r\n\r\n"+secret+"\r\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			vsi := filepath.Join(root, "vsi 1")
+			_, _, wantCode := runTool(t, "audit", "--json", vsi)
+			var once sync.Once
+			*c.hook = func(p string) {
+				if filepath.Base(p) != victim {
+					return
+				}
+				once.Do(func() {
+					if err := os.Remove(p); err != nil {
+						t.Error(err)
+						return
+					}
+					var err error
+					if c.link {
+						err = os.Symlink(outside, p)
+					} else {
+						err = os.Rename(outside, p)
+					}
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			defer func() { *c.hook = nil }()
+			out, errOut, code := runTool(t, "audit", "--json", "--all", vsi)
+			if strings.Contains(out, secret) || strings.Contains(errOut, secret) {
+				t.Errorf("the swapped-in content was read and reported:\n%s", out)
+			}
+			if code != wantCode {
+				t.Errorf("status %d, want %d as for the untouched tree; stderr:\n%s", code, wantCode, errOut)
+			}
+			found := false
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, victim) {
+					if strings.Contains(l, `"kind":"message"`) {
+						t.Errorf("%s reported as a message: %s", victim, l)
+					}
+					found = found || strings.Contains(l, `"kind":"skipped"`) && strings.Contains(l, `"reason":"`+c.reason+`"`)
+				}
+			}
+			if !found {
+				t.Errorf("%s not listed as skipped %q:\n%s", victim, c.reason, out)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -150,6 +151,11 @@ func newCollector(se *scanEnv, step quarantineStep) *collector {
 // add takes one scanned item.
 func (c *collector) add(ctx context.Context, d scanDone) error {
 	if d.err != nil {
+		var sw *swapError
+		if errors.As(d.err, &sw) {
+			c.skip(newSkipped(sw.skip))
+			return nil
+		}
 		c.skip(newSkipped(queue.SkipFor(d.item.Path, d.item.Folder, d.err)))
 		return nil
 	}
