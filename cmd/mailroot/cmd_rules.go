@@ -25,7 +25,7 @@ With --json, one {"kind":"rule",...} object per line.
 
 EXIT STATUS
   0  the rules were printed
-  2  an unknown rule was named`,
+  2  an unknown rule was named, or the output could not be written`,
 		Setup: func(fs *flag.FlagSet, e *env) runFunc {
 			e.addJSONFlag(fs)
 			return func(ctx context.Context, args []string) error {

@@ -92,7 +92,7 @@
 //
 //	EXIT STATUS
 //	  0  help was printed
-//	  2  the command is unknown
+//	  2  the command is unknown, or the output could not be written
 //
 // # mailroot quarantine
 //
@@ -398,7 +398,7 @@
 //
 //	EXIT STATUS
 //	  0  the rules were printed
-//	  2  an unknown rule was named
+//	  2  an unknown rule was named, or the output could not be written
 //
 //	FLAGS
 //	  --json
@@ -548,5 +548,6 @@
 //	Version prints the version of mailroot and of the Go toolchain that built it.
 //
 //	EXIT STATUS
-//	  0  always
+//	  0  the version was printed
+//	  2  the output could not be written
 package main

@@ -272,7 +272,7 @@ Help prints the list of commands, or the manual page of one command.
 
 EXIT STATUS
   0  help was printed
-  2  the command is unknown`,
+  2  the command is unknown, or the output could not be written`,
 		Setup: func(fs *flag.FlagSet, e *env) runFunc {
 			return func(ctx context.Context, args []string) error {
 				switch len(args) {
@@ -299,7 +299,8 @@ EXIT STATUS
 Version prints the version of mailroot and of the Go toolchain that built it.
 
 EXIT STATUS
-  0  always`,
+  0  the version was printed
+  2  the output could not be written`,
 		Setup: func(fs *flag.FlagSet, e *env) runFunc {
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
