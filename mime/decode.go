@@ -7,6 +7,7 @@ package mime
 // than a small batch in memory.
 
 // b64 classes in b64tab: 0-63 is the sextet value of an alphabet character.
+// Every other class has bit 0x40 set; base64Checker.write relies on that.
 const (
 	b64Pad   = 64 // '='
 	b64Space = 65 // white space and line-ending bytes, ignored (RFC 2045 6.8)

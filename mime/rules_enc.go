@@ -61,6 +61,18 @@ func (c *base64Checker) write(data []byte, off int64, line int, _ []byte) {
 		if !c.padding {
 			// Fast path: a run of alphabet characters.
 			start := i
+			// Eight at a time: every non-alphabet class (b64Pad, b64Space,
+			// b64Bad) has bit 0x40 set and no sextet value has, so one OR
+			// of eight lookups tells whether all eight are alphabet. This
+			// loop is a fifth of a scan's CPU on attachment-heavy queues.
+			for i+8 <= len(data) {
+				d := data[i : i+8 : i+8]
+				if (b64tab[d[0]]|b64tab[d[1]]|b64tab[d[2]]|b64tab[d[3]]|
+					b64tab[d[4]]|b64tab[d[5]]|b64tab[d[6]]|b64tab[d[7]])&0x40 != 0 {
+					break
+				}
+				i += 8
+			}
 			for i < len(data) && b64tab[data[i]] < 64 {
 				i++
 			}
