@@ -181,6 +181,14 @@ func (ss *storeSet) open(dir string) (*quarantine.Store, error) {
 	return s, nil
 }
 
+// closeInto closes the stores for a deferred call in a verb with a named
+// error result: a close failure is reported unless an earlier error was.
+func (ss *storeSet) closeInto(err *error) {
+	if cerr := ss.close(); *err == nil && cerr != nil {
+		*err = cerr
+	}
+}
+
 func (ss *storeSet) close() error {
 	var errs []error
 	for _, s := range ss.order {
@@ -322,11 +330,7 @@ func runQuarantineAdd(ctx context.Context, e *env, o *quarantineOptions, args []
 		problems++
 	}
 	ss := newStoreSet(e)
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	jl := newJSONLines(e.stdout)
 	for _, j := range jobs {
 		s, err := ss.open(j.dir)
@@ -433,11 +437,7 @@ func runQuarantineList(ctx context.Context, e *env, o *quarantineOptions, args [
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	recs, lerr := s.List(f)
 	now := nowFunc()
 	jl := newJSONLines(e.stdout)
@@ -491,11 +491,7 @@ func runQuarantineShow(ctx context.Context, e *env, o *quarantineOptions, args [
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	r, err := s.Get(args[0])
 	if err != nil {
 		return idError(err)
@@ -574,11 +570,7 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	// Resolve every ID first: a typo changes nothing.
 	ids := make([]string, len(args))
 	for i, a := range args {
@@ -633,11 +625,7 @@ func runQuarantineVerify(ctx context.Context, e *env, o *quarantineOptions, args
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	rep, err := s.Verify(ctx)
 	if err != nil {
 		return err
@@ -679,11 +667,7 @@ func runQuarantineRecover(ctx context.Context, e *env, o *quarantineOptions, arg
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	rep, err := s.Recover(ctx)
 	if err != nil {
 		return err

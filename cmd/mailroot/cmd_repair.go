@@ -175,11 +175,7 @@ func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (er
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	failed, blocked := 0, 0
 	for _, id := range ids {
 		if ctx.Err() != nil {

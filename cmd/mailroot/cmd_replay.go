@@ -229,11 +229,7 @@ func runReplay(ctx context.Context, e *env, o *replayOptions, args []string) (er
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := ss.close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+	defer ss.closeInto(&err)
 	if o.allRepaired {
 		recs, lerr := st.List(quarantine.Filter{State: quarantine.StateRepaired})
 		if lerr != nil {
