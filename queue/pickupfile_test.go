@@ -135,6 +135,10 @@ func TestWriteMessage_badEnvelope(t *testing.T) {
 		{"CRLF injection in sender", mime.Envelope{Sender: "a@b\r\nx-receiver: evil@c", Recipients: []string{"x@y"}}},
 		{"space in recipient", mime.Envelope{Sender: "a@b", Recipients: []string{"x@y z@w"}}},
 		{"empty recipient", mime.Envelope{Sender: "a@b", Recipients: []string{"<>"}}},
+		// One address per envelope line: the scanner (ENV-001) and the
+		// service read a comma or semicolon as a second address.
+		{"comma in recipient", mime.Envelope{Sender: "a@b", Recipients: []string{"x@y,z@w"}}},
+		{"semicolon in sender", mime.Envelope{Sender: "a@b;c@d", Recipients: []string{"x@y"}}},
 		{"NUL", mime.Envelope{Sender: "a\x00@b", Recipients: []string{"x@y"}}},
 		{"LF in params", mime.Envelope{Sender: "a@b", Recipients: []string{"x@y"}, Params: map[string]string{"": "RET=HDRS\nRCPT TO:<e@f>"}}},
 	}
