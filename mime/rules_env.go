@@ -40,9 +40,19 @@ func (s *scanner) envLineRules(st *envState, f *field, isSender bool, addr, para
 	switch {
 	case n > 1:
 		p.report(rule, f.offset, f.line, fmt.Sprintf("%s line with %d addresses (one per line)", name, n), ev)
+	case n == 0 && isSender && isNullPath(f):
+		// The null reverse-path "<>" (RFC 5321 4.5.5) is how bounces and
+		// delivery reports are sent; replaying one with a real sender
+		// would invite bounce loops, so it is not a missing address.
 	case n == 0:
 		p.report(rule, f.offset, f.line, name+" line without an address", ev)
 	}
+}
+
+// isNullPath reports whether an envelope line's value is the null
+// reverse-path "<>", ESMTP parameters after it allowed.
+func isNullPath(f *field) bool {
+	return bytes.HasPrefix(f.unfolded(), []byte("<>"))
 }
 
 // replayField checks a non-address field of a Replay file (ENV-002).
