@@ -41,8 +41,10 @@ func fileFindings(it Item) []mime.Finding {
 			out = append(out, fsFinding("Q-001", it.Path, "0-byte queue file: the message text is gone (disk full or chkdsk damage?) (KB 819019)"))
 		}
 		if len(it.Members) > 0 {
-			if msg, bad := queueStreamProblem(it.Members[0].Streams); bad {
-				out = append(out, fsFinding("Q-001", it.Path, msg))
+			if msg, sev, bad := queueStreamProblem(it.Members[0].Streams); bad {
+				f := fsFinding("Q-001", it.Path, msg)
+				f.Severity = sev
+				out = append(out, f)
 			}
 		}
 	case mime.FolderExchangePickup, mime.FolderReplay:
