@@ -207,21 +207,11 @@ func scDecode2231(v string, withCharset bool) string {
 }
 
 // scSkipComment returns the index after the comment starting at v[i] == '(',
-// honouring nesting and quoted pairs; an unterminated comment runs to the end.
+// honouring nesting and quoted pairs; an unterminated comment runs to the
+// end (the tolerant reading; CT-004 reports it through hdrCommentEnd).
 func scSkipComment(v []byte, i int) int {
-	depth := 0
-	for ; i < len(v); i++ {
-		switch v[i] {
-		case '\\':
-			i++
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
+	if end := hdrCommentEnd(v, i); end >= 0 {
+		return end
 	}
 	return len(v)
 }
@@ -229,13 +219,8 @@ func scSkipComment(v []byte, i int) int {
 // scSkipQuoted returns the index after the quoted string starting at
 // v[i] == '"'; an unterminated one runs to the end.
 func scSkipQuoted(v []byte, i int) int {
-	for i++; i < len(v); i++ {
-		switch v[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
+	if end := hdrQuoteEnd(v, i); end >= 0 {
+		return end
 	}
 	return len(v)
 }
