@@ -46,7 +46,10 @@ func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, msg []byte, 
 	}
 	if rec.Envelope != nil && len(rec.Envelope.Recipients) > 0 {
 		for _, a := range append([]string{rec.Envelope.Sender}, rec.Envelope.Recipients...) {
-			if strings.Contains(a, `\x`) || len(a) >= 1024 {
+			// The scanner escapes control bytes, invalid UTF-8, '\\' and
+			// tabs with a backslash and cuts at 1024 bytes: such a copy is
+			// not the address and must not be sent as one.
+			if strings.Contains(a, `\`) || len(a) >= 1024 {
 				return mime.Envelope{}, "", nil, fmt.Errorf("the recorded envelope address %q was escaped or cut when it was recorded; pass --sender/--rcpt", a)
 			}
 		}

@@ -540,9 +540,17 @@ func TestReplay_escapedRecordedEnvelope(t *testing.T) {
 	e := newEnv(t)
 	id := e.add(t, e.queueDir, "NTFS_0005.EML", mime.FolderQueue, "From: a@b.example\r\nTo: c@d.example\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nx\r\n")
 	rec, _ := e.st.Get(id)
-	rec.Envelope = &mime.Envelope{Sender: `odd\x01@b.example`, Recipients: []string{"c@d.example"}}
-	_, _, _, err := chooseEnvelope(rec, nil, nil, Options{})
-	if err == nil || !strings.Contains(err.Error(), "escaped") {
-		t.Errorf("err = %v", err)
+	// What the scanner records for addresses it cannot show as they are:
+	// a control byte, a backslash and a tab are all escaped with '\'.
+	for _, sender := range []string{`odd\x01@b.example`, `"a\\b"@b.example`, `"a\tb"@b.example`, strings.Repeat("a", 1024) + "..."} {
+		rec.Envelope = &mime.Envelope{Sender: sender, Recipients: []string{"c@d.example"}}
+		_, _, _, err := chooseEnvelope(rec, nil, nil, Options{})
+		if err == nil || !strings.Contains(err.Error(), "escaped") {
+			t.Errorf("sender %.40q: err = %v", sender, err)
+		}
+	}
+	rec.Envelope = &mime.Envelope{Sender: "a@b.example", Recipients: []string{"c@d.example"}}
+	if env, from, _, err := chooseEnvelope(rec, nil, nil, Options{}); err != nil || from != "recorded" || env.Sender != "a@b.example" {
+		t.Errorf("plain recorded envelope: %v %q %v", env, from, err)
 	}
 }
