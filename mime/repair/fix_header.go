@@ -140,6 +140,10 @@ func (r *repairer) fixParams(e *entity, f *hfield) {
 			p.value, p.hasValue = e.boundary, true
 			seen["boundary"] = true
 			kept = append(kept, p)
+		case strings.IndexFunc(p.rawName, func(c rune) bool { return c < 0x80 && !isTokenByte(byte(c)) }) >= 0:
+			// A '(' or '"' in a name would open a comment or a string
+			// that the next reader never closes.
+			fixes = append(fixes, fix{"CT-003", fmt.Sprintf("parameter with the malformed name %q removed", printable(p.rawName))})
 		case seen[p.name]:
 			fixes = append(fixes, fix{"CT-003", fmt.Sprintf("duplicate parameter %q removed (the first is kept)", printable(p.rawName))})
 		case !p.hasValue:
@@ -212,7 +216,8 @@ func parseParamsLiteralParens(v []byte) paramList {
 	}
 	pl.token = restore(pl.token)
 	for i := range pl.params {
-		pl.params[i].value = restore(pl.params[i].value)
+		p := &pl.params[i]
+		p.name, p.rawName, p.value = restore(p.name), restore(p.rawName), restore(p.value)
 	}
 	return pl
 }

@@ -33,6 +33,16 @@ func isTSpecial(c byte) bool { return strings.IndexByte(`()<>@,;:\"/[]?=`, c) >=
 
 func isTokenByte(c byte) bool { return c > ' ' && c < 0x7f && !isTSpecial(c) }
 
+// isToken reports whether s is a non-empty RFC 2045 token.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // parseParams reads a field value (folding allowed) without ever failing.
 func parseParams(v []byte) paramList {
 	var pl paramList
@@ -136,11 +146,7 @@ func unquote(v []byte) string {
 
 // quoteValue writes a value as a token when it is one, else quoted.
 func quoteValue(v string) string {
-	tok := v != ""
-	for i := 0; i < len(v) && tok; i++ {
-		tok = isTokenByte(v[i])
-	}
-	if tok {
+	if isToken(v) {
 		return v
 	}
 	var b strings.Builder

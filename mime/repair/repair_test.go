@@ -320,3 +320,32 @@ func TestRepair_unparsedMultipartNotReencoded(t *testing.T) {
 		t.Errorf("manual = %v", res.Manual)
 	}
 }
+
+// TestRepair_parenInParamName: the KB 183633 literal-paren reading must
+// not leak its placeholder byte into a parameter name, and a name that
+// holds a '(' is dropped rather than written back (found by FuzzRepair).
+func TestRepair_parenInParamName(t *testing.T) {
+	for _, in := range []string{
+		"Content-Type:;(=\"00",
+		"Content-Type: text/plain; na(me=x; filename=(JPEG-IM.BMP\r\n\r\nbody\r\n",
+	} {
+		out, _, err := Repair([]byte(in), Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.IndexByte(out, 0) >= 0 {
+			t.Errorf("%q: repaired output holds a NUL: %q", in, out)
+		}
+		hdr, _, _ := bytes.Cut(out, []byte("\r\n\r\n"))
+		if bytes.Contains(hdr, []byte("na(me")) {
+			t.Errorf("%q: malformed name written back: %q", in, out)
+		}
+		_, res2, err := Repair(out, Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res2.Changes) != 0 {
+			t.Errorf("%q: second repair still changes %v", in, res2.Changes)
+		}
+	}
+}
