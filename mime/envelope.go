@@ -55,6 +55,18 @@ func envelopeFolder(f Folder) bool {
 var replayXHeaders = [...]string{"x-sender", "x-receiver", "x-createdby", "x-helodomain", "x-source",
 	"x-sourceipaddress", "x-endofinjectedxheaders", "x-extendedmessageprops", "x-creationdate"}
 
+// IsReplayXHeader reports whether name (any case, without the colon) is
+// one of the X- headers of the Exchange Replay envelope block, which also
+// holds the pickup x-sender / x-receiver lines.
+func IsReplayXHeader(name string) bool {
+	for _, n := range replayXHeaders {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
 func isReplayXHeader(f *field) bool {
 	for _, n := range replayXHeaders {
 		if f.is(n) {
@@ -142,6 +154,13 @@ func (st *envState) result() *Envelope {
 	return env
 }
 
+// ParseEnvelopeLine splits the value of an x-sender / x-receiver line (or
+// X-Sender / X-Receiver header, unfolded) the way the scanner reads it:
+// see parseEnvLine. The address is as written, not escaped.
+func ParseEnvelopeLine(value string) (addr, params string, addresses int) {
+	return parseEnvLine([]byte(value))
+}
+
 // parseEnvLine splits an envelope line value into its address (angle
 // brackets removed), its ESMTP parameters (KEY=VALUE words after the
 // address) and the number of addresses it holds (0 for an empty line; more
@@ -179,15 +198,24 @@ func parseEnvLine(v []byte) (addr, params string, n int) {
 			addr = addrSpec(elems[0])
 		}
 	}
+	// Words are split on white space; a comma inside a word either
+	// separates further addresses ("<a@b>,<c@d>") or belongs to a value
+	// (RFC 3461 "NOTIFY=FAILURE,DELAY").
 	var ps []string
-	for _, w := range bytes.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' }) {
-		switch {
-		case bytes.IndexByte(w, '=') > 0:
-			ps = append(ps, string(w))
-		case bytes.IndexByte(w, '@') >= 0 || w[0] == '<':
-			n++
-		default:
-			ps = append(ps, string(w))
+	for _, w := range bytes.Fields(rest) {
+		joined := false // ps's last entry began in this word
+		for _, piece := range bytes.Split(w, []byte(",")) {
+			switch {
+			case len(piece) == 0:
+			case bytes.IndexByte(piece, '=') > 0:
+				ps, joined = append(ps, string(piece)), true
+			case bytes.IndexByte(piece, '@') >= 0 || piece[0] == '<':
+				n++
+			case joined:
+				ps[len(ps)-1] += "," + string(piece)
+			default:
+				ps, joined = append(ps, string(piece)), true
+			}
 		}
 	}
 	return addr, strings.Join(ps, " "), n

@@ -546,3 +546,34 @@ func TestScanTruncatedOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestParseEnvelopeLine(t *testing.T) {
+	for _, tc := range []struct {
+		in, addr, params string
+		n                int
+	}{
+		{"<a@b.example>", "a@b.example", "", 1},
+		{"<e@f.example> NOTIFY=FAILURE,DELAY ORCPT=rfc822;e@f.example", "e@f.example", "NOTIFY=FAILURE,DELAY ORCPT=rfc822;e@f.example", 1},
+		{"<a@b>,<c@d>", "a@b", "", 2},
+		{"<a@b> NOTIFY=NEVER,<c@d>", "a@b", "NOTIFY=NEVER", 2},
+		{"a@b, c@d", "a@b", "", 2},
+		{"000,", "000", "", 1},
+		{"", "", "", 0},
+	} {
+		addr, params, n := ParseEnvelopeLine(tc.in)
+		if addr != tc.addr || params != tc.params || n != tc.n {
+			t.Errorf("ParseEnvelopeLine(%q) = %q, %q, %d; want %q, %q, %d", tc.in, addr, params, n, tc.addr, tc.params, tc.n)
+		}
+	}
+	// A multi-value NOTIFY is valid (RFC 3461), and checked whole.
+	for in, bad := range map[string]bool{"NOTIFY=FAILURE,DELAY": false, "NOTIFY=FAILURE,SOMETIMES": true} {
+		msg := "X-Sender: <a@b.example>\r\nX-Receiver: <c@d.example> " + in + "\r\nFrom: a@b.example\r\nTo: c@d.example\r\n\r\nx\r\n"
+		rep, err := Scan(strings.NewReader(msg), Options{Folder: FolderReplay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Has("ENV-002") != bad {
+			t.Errorf("%s: ENV-002 = %v, want %v (%v)", in, rep.Has("ENV-002"), bad, rep.Findings)
+		}
+	}
+}

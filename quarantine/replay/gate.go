@@ -20,7 +20,7 @@ import (
 // Drop/Replay X-Sender/X-Receiver), else one derived from the headers,
 // with a warning (KB 306043: the envelope is not the headers; Bcc and
 // distribution-list recipients are lost).
-func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
+func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, fileEnvErr error, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
 	var warn []string
 	if len(opts.Recipients) > 0 || opts.Sender != "" {
 		if len(opts.Recipients) == 0 {
@@ -41,6 +41,9 @@ func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, msg []byte, 
 	}
 	// The envelope lines of the file itself, byte for byte; the copy in
 	// item.json is how the scanner shows them (escaped, cut at 1024 bytes).
+	if fileEnvErr != nil {
+		return mime.Envelope{}, "", nil, fileEnvErr
+	}
 	if fileEnv != nil && len(fileEnv.Recipients) > 0 {
 		return *fileEnv, "recorded", nil, nil
 	}
@@ -276,20 +279,30 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// fileEnvelope reads the envelope lines at the top of a message: pickup
-// x-sender / x-receiver lines or Drop / Replay X-Sender / X-Receiver
-// headers (any case), with their ESMTP parameters. It returns nil when
-// there are none.
-func fileEnvelope(raw []byte) *mime.Envelope {
-	var env *mime.Envelope
-	i := 0
+// envelopeField is one field of the envelope block at the top of a file.
+type envelopeField struct {
+	name  string // as written
+	value string // unfolded, runs of white space made one space
+}
+
+// envelopeBlock reads the envelope block at the top of a message: the
+// leading run of pickup x-sender / x-receiver lines or Replay X-headers
+// (X-Sender, X-Receiver, X-CreatedBy, X-HeloDomain, ...; any order, any
+// case), with their continuation lines. It returns the fields and the
+// offset where the message proper starts, or no fields and 0 when the run
+// holds no X-Sender or X-Receiver: then it is ordinary headers.
+func envelopeBlock(raw []byte) ([]envelopeField, int) {
+	var fields []envelopeField
+	i, sawEnvelope := 0, false
 	for i < len(raw) {
-		rest := raw[i:]
-		isSender := hasPrefixFold(rest, "x-sender:")
-		if !isSender && !hasPrefixFold(rest, "x-receiver:") {
+		colon := bytes.IndexByte(raw[i:], ':')
+		if colon <= 0 {
 			break
 		}
-		// The field with its continuation lines, unfolded.
+		name := string(raw[i : i+colon])
+		if !mime.IsReplayXHeader(name) {
+			break
+		}
 		end := i
 		for {
 			j := bytes.IndexByte(raw[end:], '\n')
@@ -302,21 +315,45 @@ func fileEnvelope(raw []byte) *mime.Envelope {
 				break
 			}
 		}
-		v := string(raw[i:end])
-		v = strings.Join(strings.Fields(v[strings.IndexByte(v, ':')+1:]), " ")
+		value := strings.Join(strings.Fields(string(raw[i+colon+1:end])), " ")
+		fields = append(fields, envelopeField{name, value})
+		if strings.EqualFold(name, "x-sender") || strings.EqualFold(name, "x-receiver") {
+			sawEnvelope = true
+		}
 		i = end
-		addr, params := v, ""
-		if strings.HasPrefix(v, "<") {
-			if k := strings.IndexByte(v, '>'); k > 0 {
-				addr, params = v[1:k], strings.TrimSpace(v[k+1:])
-			}
-		} else if k := strings.IndexByte(v, ' '); k > 0 {
-			addr, params = v[:k], strings.TrimSpace(v[k+1:])
+	}
+	if !sawEnvelope {
+		return nil, 0
+	}
+	return fields, i
+}
+
+// fileEnvelope reads the envelope a message carries in its envelope block
+// (see envelopeBlock), with the ESMTP parameters, the way the scanner
+// reads it. It returns nil when there is none, and an error for a line
+// that lists several addresses (ENV-001): sending to the first alone would
+// lose the others.
+func fileEnvelope(raw []byte) (*mime.Envelope, error) {
+	fields, _ := envelopeBlock(raw)
+	var env *mime.Envelope
+	sawSender := false
+	for _, f := range fields {
+		isSender := strings.EqualFold(f.name, "x-sender")
+		if !isSender && !strings.EqualFold(f.name, "x-receiver") {
+			continue
+		}
+		addr, params, n := mime.ParseEnvelopeLine(f.value)
+		if n > 1 {
+			return nil, fmt.Errorf("the %s line %q lists %d addresses (one per line); pass --sender/--rcpt", f.name, f.value, n)
 		}
 		if env == nil {
 			env = &mime.Envelope{Params: map[string]string{}}
 		}
 		if isSender {
+			if sawSender {
+				return nil, fmt.Errorf("the envelope names its sender twice (ENV-001); pass --sender/--rcpt")
+			}
+			sawSender = true
 			env.Sender = addr
 			if params != "" {
 				env.Params[""] = params
@@ -334,5 +371,5 @@ func fileEnvelope(raw []byte) *mime.Envelope {
 	if env != nil && len(env.Params) == 0 {
 		env.Params = nil
 	}
-	return env
+	return env, nil
 }

@@ -325,11 +325,11 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is a delivery report: the message inside it (part %s) is what is sent", srcName, part))
 		}
 	}
-	fileEnv := fileEnvelope(raw)
 	msg := stripEnvelope(raw)
+	fileEnv, envErr := fileEnvelope(raw)
 
 	// Envelope.
-	env, from, warn, err := chooseEnvelope(rec, fileEnv, msg, opts)
+	env, from, warn, err := chooseEnvelope(rec, fileEnv, envErr, msg, opts)
 	if err != nil {
 		return refuse("%v", err)
 	}
@@ -516,31 +516,12 @@ func unstuff(b []byte) []byte {
 	return out
 }
 
-// stripEnvelope drops x-sender / x-receiver lines or X-Sender / X-Receiver
-// headers (with continuation lines) from the top of a message.
+// stripEnvelope drops the envelope block (see envelopeBlock) from the top
+// of a message: the X-Receiver lines of a Replay file name every recipient,
+// Bcc included, and must not travel on as headers.
 func stripEnvelope(b []byte) []byte {
-	i := 0
-	for i < len(b) {
-		rest := b[i:]
-		if !hasPrefixFold(rest, "x-sender:") && !hasPrefixFold(rest, "x-receiver:") {
-			break
-		}
-		for {
-			j := bytes.IndexByte(b[i:], '\n')
-			if j < 0 {
-				return nil
-			}
-			i += j + 1
-			if i >= len(b) || (b[i] != ' ' && b[i] != '\t') {
-				break
-			}
-		}
-	}
-	return b[i:]
-}
-
-func hasPrefixFold(b []byte, p string) bool {
-	return len(b) >= len(p) && strings.EqualFold(string(b[:len(p)]), p)
+	_, start := envelopeBlock(b)
+	return b[start:]
 }
 
 // targetDir finds the folder to drop into: the one given, else the item's

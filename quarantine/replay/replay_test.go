@@ -519,8 +519,8 @@ func TestReplay_crashAfterSend(t *testing.T) {
 
 func TestFileEnvelope(t *testing.T) {
 	raw := "X-Sender: <a@b.example> RET=HDRS ENVID=x\r\nx-receiver: c@d.example\r\nX-Receiver: <e@f.example> NOTIFY=FAILURE,DELAY\r\n\tORCPT=rfc822;e@f.example\r\nFrom: z@y\r\nX-Receiver: not@envelope\r\n\r\nbody\r\n"
-	env := fileEnvelope([]byte(raw))
-	if env == nil {
+	env, err := fileEnvelope([]byte(raw))
+	if err != nil || env == nil {
 		t.Fatal("no envelope")
 	}
 	if env.Sender != "a@b.example" || strings.Join(env.Recipients, ",") != "c@d.example,e@f.example" {
@@ -529,7 +529,7 @@ func TestFileEnvelope(t *testing.T) {
 	if env.Params[""] != "RET=HDRS ENVID=x" || env.Params["e@f.example"] != "NOTIFY=FAILURE,DELAY ORCPT=rfc822;e@f.example" {
 		t.Errorf("params %q", env.Params)
 	}
-	if fileEnvelope([]byte("From: a@b\r\n\r\nx\r\n")) != nil {
+	if env, _ := fileEnvelope([]byte("From: a@b\r\n\r\nx\r\n")); env != nil {
 		t.Error("envelope found in a message without envelope lines")
 	}
 }
@@ -544,13 +544,129 @@ func TestReplay_escapedRecordedEnvelope(t *testing.T) {
 	// a control byte, a backslash and a tab are all escaped with '\'.
 	for _, sender := range []string{`odd\x01@b.example`, `"a\\b"@b.example`, `"a\tb"@b.example`, strings.Repeat("a", 1024) + "..."} {
 		rec.Envelope = &mime.Envelope{Sender: sender, Recipients: []string{"c@d.example"}}
-		_, _, _, err := chooseEnvelope(rec, nil, nil, Options{})
+		_, _, _, err := chooseEnvelope(rec, nil, nil, nil, Options{})
 		if err == nil || !strings.Contains(err.Error(), "escaped") {
 			t.Errorf("sender %.40q: err = %v", sender, err)
 		}
 	}
 	rec.Envelope = &mime.Envelope{Sender: "a@b.example", Recipients: []string{"c@d.example"}}
-	if env, from, _, err := chooseEnvelope(rec, nil, nil, Options{}); err != nil || from != "recorded" || env.Sender != "a@b.example" {
+	if env, from, _, err := chooseEnvelope(rec, nil, nil, nil, Options{}); err != nil || from != "recorded" || env.Sender != "a@b.example" {
 		t.Errorf("plain recorded envelope: %v %q %v", env, from, err)
 	}
+}
+
+// TestReplay_replayBlockWithOtherXHeaders: a Replay file whose envelope
+// block has X-CreatedBy (or any other Replay X-header) between X-Sender
+// and X-Receiver keeps every recipient in the envelope and sends none of
+// the block on as headers: the X-Receiver lines name the Bcc recipients.
+func TestReplay_replayBlockWithOtherXHeaders(t *testing.T) {
+	e := newEnv(t)
+	replayDir := filepath.Join(e.root, "Replay")
+	if err := os.Mkdir(replayDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := "From: a@b.example\r\nTo: c@d.example\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <r1@b.example>\r\n\r\nx\r\n"
+	block := "X-Sender: <a@b.example>\r\nX-CreatedBy: MSExchange15\r\nX-Receiver: <c@d.example>\r\nx-helodomain: mx.b.example\r\nX-Receiver: <secret-bcc@d.example> NOTIFY=NEVER\r\nX-EndOfInjectedXHeaders: 1\r\n"
+	id := e.add(t, e.root, "in.eml", mime.FolderReplay, block+body)
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup, Dir: e.pickup}, Options{Original: true})
+	if err != nil {
+		t.Fatalf("replay: %v %+v", err, res)
+	}
+	if got := strings.Join(res.Envelope.Recipients, ","); got != "c@d.example,secret-bcc@d.example" || res.EnvelopeFrom != "recorded" {
+		t.Errorf("envelope %q from %s", got, res.EnvelopeFrom)
+	}
+	got, err := os.ReadFile(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "x-sender: a@b.example\r\nx-receiver: c@d.example\r\nx-receiver: secret-bcc@d.example\r\n" + body
+	if string(got) != want {
+		t.Errorf("pickup file:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestEnvelopeBlock(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		rcpts string
+		rest  string
+	}{
+		{"X-Sender: <a@b>\r\nX-CreatedBy: MSExchange15\r\nX-Receiver: <c@d>\r\nFrom: a@b\r\n\r\nx", "c@d", "From: a@b\r\n\r\nx"},
+		{"x-sender: a@b\nx-receiver: c@d\nx-receiver: e@f\n\nbody", "c@d,e@f", "\nbody"},
+		// A leading run of Replay X-headers with no envelope field is
+		// ordinary headers and stays.
+		{"X-Source: cpanel\r\nFrom: a@b\r\n\r\nx", "", "X-Source: cpanel\r\nFrom: a@b\r\n\r\nx"},
+		// X-Receiver after an ordinary header is not part of the block.
+		{"From: a@b\r\nX-Receiver: c@d\r\n\r\nx", "", "From: a@b\r\nX-Receiver: c@d\r\n\r\nx"},
+		{"X-Receiver: <c@d>\r\n\tNOTIFY=NEVER\r\nX-Sender: <a@b>", "c@d", ""},
+	} {
+		env, err := fileEnvelope([]byte(tc.in))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		got := ""
+		if env != nil {
+			got = strings.Join(env.Recipients, ",")
+		}
+		if got != tc.rcpts {
+			t.Errorf("%q: recipients %q, want %q", tc.in, got, tc.rcpts)
+		}
+		if rest := string(stripEnvelope([]byte(tc.in))); rest != tc.rest {
+			t.Errorf("%q: stripped to %q, want %q", tc.in, rest, tc.rest)
+		}
+	}
+}
+
+// FuzzReplayEnvelope: the envelope replay reads from a file is the one
+// the scanner reports for a Replay file whose X-Receiver fields all sit
+// in the leading block, and what replay strips leaves no X-Sender or
+// X-Receiver at the top.
+func FuzzReplayEnvelope(f *testing.F) {
+	f.Add([]byte("X-Sender: <a@b>\r\nX-CreatedBy: MSExchange15\r\nX-Receiver: <c@d> NOTIFY=NEVER\r\nX-Receiver: e@f\r\nFrom: a@b\r\n\r\nx\r\n"))
+	f.Add([]byte("x-sender: a@b\r\nx-receiver: c@d\r\n\r\nbody\r\n"))
+	f.Add([]byte("X-Receiver: <c@d>\r\n\tORCPT=rfc822;c@d\r\nX-EndOfInjectedXHeaders: 1\r\nSubject: s\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		env, envErr := fileEnvelope(raw)
+		rest := stripEnvelope(raw)
+		if !bytes.HasSuffix(raw, rest) {
+			t.Fatalf("stripped output is not a suffix of the input")
+		}
+		if left, _ := fileEnvelope(rest); left != nil {
+			t.Fatalf("an envelope remains after stripping: %q", rest)
+		}
+		// The oracle: CRLF files of printable ASCII (nothing the scanner
+		// escapes) whose message proper holds no X-Sender or X-Receiver.
+		for _, c := range raw {
+			if (c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c >= 0x7f || c == '\\' {
+				return
+			}
+		}
+		if bytes.Count(raw, []byte("\r")) != bytes.Count(raw, []byte("\r\n")) || bytes.Count(raw, []byte("\n")) != bytes.Count(raw, []byte("\r\n")) {
+			return
+		}
+		if lower := bytes.ToLower(rest); bytes.Contains(lower, []byte("x-receiver")) || bytes.Contains(lower, []byte("x-sender")) {
+			return
+		}
+		rep, err := mime.Scan(bytes.NewReader(raw), mime.Options{Folder: mime.FolderReplay})
+		if err != nil {
+			return
+		}
+		if envErr != nil {
+			if !rep.Has("ENV-001") && !rep.Has("ENV-002") {
+				t.Fatalf("replay refuses the envelope (%v), the scanner sees nothing wrong with it", envErr)
+			}
+			return
+		}
+		var want []string
+		if rep.Envelope != nil {
+			want = rep.Envelope.Recipients
+		}
+		var got []string
+		if env != nil {
+			got = env.Recipients
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("replay reads recipients %q, the scanner %q", got, want)
+		}
+	})
 }
