@@ -288,10 +288,16 @@ func (r *repairer) wrapOctetStream(e *entity) {
 func (r *repairer) fixMultipart(e *entity) {
 	limit := r.opts.Limits.LineLength
 	if e.closing == nil {
-		last := e.children[len(e.children)-1].ent
+		lastChild := e.children[len(e.children)-1]
+		last := lastChild.ent
 		end := last.serialize(nil)
-		if len(end) > 0 && !bytes.HasSuffix(end, []byte("\r\n")) {
+		switch {
+		case len(end) > 0 && !bytes.HasSuffix(end, []byte("\r\n")):
 			last.appendCRLF()
+		case len(end) == 0 && !bytes.HasSuffix(lastChild.delim, []byte("\n")):
+			// An empty last part after a delimiter line that ends the
+			// file: the closing delimiter needs a line of its own.
+			lastChild.delim = append(append([]byte{}, lastChild.delim...), '\r', '\n')
 		}
 		e.closing = []byte("--" + e.boundary + "--\r\n")
 		r.change("MP-002", e.path, e.bodyOff+len(e.body), fmt.Sprintf("closing delimiter --%s-- added", printable(e.boundary)))

@@ -349,3 +349,20 @@ func TestRepair_parenInParamName(t *testing.T) {
 		}
 	}
 }
+
+// TestRepair_closingAfterDelimiterAtEOF: a file that ends in a delimiter
+// line without a line break gets the closing delimiter on a line of its
+// own, not glued to the last delimiter (found by FuzzRepair).
+func TestRepair_closingAfterDelimiterAtEOF(t *testing.T) {
+	in := "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n\r\nx\r\n--b1"
+	out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := in + "\r\n--b1--\r\n"; string(out) != want {
+		t.Errorf("repaired:\n got %q\nwant %q", out, want)
+	}
+	if !contains(res.Fixed(), "MP-002") {
+		t.Errorf("MP-002 not fixed: %v", res.Changes)
+	}
+}
