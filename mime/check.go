@@ -78,6 +78,12 @@ type part struct {
 	params    map[string]string // Content-Type parameters, first value of each name wins
 	encoding  string            // Content-Transfer-Encoding token
 	inDigest  bool              // a child of multipart/digest (default type message/rfc822)
+
+	// For the message of a file that carries an envelope: its x-receiver
+	// lines (all of them, past the field cap too) and the first one over
+	// Limits.Recipients.
+	envReceivers int
+	envOver      *envOver
 }
 
 // report records a finding for this part. evidence is copied into the excerpt.

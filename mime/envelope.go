@@ -35,6 +35,13 @@ type envState struct {
 	sawOrdinary bool
 	sawOrdOff   int64
 	firstRecv   *fieldPos
+	overRecv    *envOver // the first x-receiver past Limits.Recipients
+}
+
+// envOver is where the envelope first passes the recipient limit.
+type envOver struct {
+	fieldPos
+	evidence []byte
 }
 
 type fieldPos struct {
@@ -128,6 +135,9 @@ func (st *envState) field(s *scanner, f *field) {
 		}
 		if st.firstRecv == nil {
 			st.firstRecv = &fieldPos{f.offset, f.line}
+		}
+		if st.nReceiver == s.lim.Recipients+1 {
+			st.overRecv = &envOver{fieldPos{f.offset, f.line}, fieldEvidence(f)}
 		}
 	}
 	s.envLineRules(st, f, isS, addr, params, n)

@@ -340,8 +340,9 @@ func checkBracketFlood(p *part, f *field) {
 func isRootMessage(p *part) bool { return p.depth == 0 && p.rfc822Depth == 0 && p.parent == nil }
 
 // checkRecipientCount reports ADDR-005 on the message: more than
-// Limits.Recipients mailboxes in To, Cc and Bcc together (the Exchange
-// pickup limit). The finding points at the first recipient over the limit.
+// Limits.Recipients mailboxes in To, Cc and Bcc together, or more than
+// that many x-receiver lines in the envelope (the Exchange pickup limit).
+// The finding points at the first recipient over the limit.
 func checkRecipientCount(p *part) {
 	if !isRootMessage(p) {
 		return
@@ -365,8 +366,11 @@ func checkRecipientCount(p *part) {
 		}
 		total += n
 	}
-	if over != nil {
+	switch {
+	case over != nil:
 		reportValue(p, over, "ADDR-005", overAt, fmt.Sprintf("%d recipients in To, Cc and Bcc (limit %d)", total, limit))
+	case p.envOver != nil:
+		p.report("ADDR-005", p.envOver.off, p.envOver.line, fmt.Sprintf("%d x-receiver lines in the envelope (limit %d)", p.envReceivers, limit), p.envOver.evidence)
 	}
 }
 

@@ -82,6 +82,17 @@ func runHeaderRules(p *part, raw []byte) []Finding {
 			p.mediaType, p.params = mt, params
 		}
 	}
+	// What the scanner's envelope reader hands the message part in a
+	// folder whose files carry envelope lines.
+	if envelopeFolder(p.opts.Folder) {
+		for i := range p.fields {
+			if f := &p.fields[i]; f.is("x-receiver") {
+				if p.envReceivers++; p.envReceivers == p.opts.Limits.Recipients+1 {
+					p.envOver = &envOver{fieldPos{f.offset, f.line}, fieldEvidence(f)}
+				}
+			}
+		}
+	}
 	checkRecipientCount(p)
 	checkSenderPresent(p)
 	checkHeaderDBCS(p)

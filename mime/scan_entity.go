@@ -475,6 +475,9 @@ func (s *scanner) endHeader(e *entity, bodyOff int64, bodyLine int) {
 		p.encoding = scToken(f.value)
 	}
 	s.structureChecks(e)
+	if e == s.root && s.env.active {
+		p.envReceivers, p.envOver = s.env.nReceiver, s.env.overRecv
+	}
 	for _, check := range headerChecks {
 		check(p)
 	}
