@@ -107,7 +107,7 @@ func (e *entity) mediaType() string {
 	if f == nil {
 		return ""
 	}
-	pl := parseParams(f.value())
+	pl := readParams(f.value())
 	return strings.ToLower(pl.token)
 }
 
@@ -229,7 +229,8 @@ func (e *entity) boundaries() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range parseParams(f.value()).params {
+	// The structure is read as the repaired header will say it.
+	for _, p := range readParams(f.value()).params {
 		if p.name == "boundary" && p.hasValue && p.value != "" {
 			out = append(out, p.value)
 		}

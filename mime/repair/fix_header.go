@@ -96,13 +96,7 @@ func fieldLabel(f *hfield) string {
 // Content-Disposition by writing the parameter list again, only when it
 // has one of those defects.
 func (r *repairer) fixParams(e *entity, f *hfield) {
-	v := f.value()
-	pl := parseParams(v)
-	if pl.unclosedComment {
-		// KB 183633: "filename=(JPEG-IM.BMP" is a name, not a comment.
-		pl = parseParamsLiteralParens(v)
-		pl.unclosedComment = true
-	}
+	pl := readParams(f.value())
 	type fix struct{ rule, what string }
 	var fixes []fix
 	if pl.unclosedComment {
@@ -170,6 +164,26 @@ func (r *repairer) fixParams(e *entity, f *hfield) {
 	for _, x := range fixes {
 		r.change(x.rule, e.path, f.off, fmt.Sprintf("%s: %s", fieldLabel(f), x.what))
 	}
+}
+
+// readParams reads a Content-Type or Content-Disposition value the way
+// the repair writes it back. An unclosed '(' is taken literally in the
+// parameters (KB 183633: "filename=(JPEG-IM.BMP" is a name, not a
+// comment), but not in the type token: there the comment reading stays,
+// so that "(multipart/x" (a comment, so text/plain) does not become a
+// multipart the body never was.
+func readParams(v []byte) paramList {
+	pl := parseParams(v)
+	if !pl.unclosedComment {
+		return pl
+	}
+	commentToken := pl.token
+	pl = parseParamsLiteralParens(v)
+	pl.unclosedComment = true
+	if strings.ContainsAny(pl.token, "()") {
+		pl.token = commentToken
+	}
+	return pl
 }
 
 // cleanToken keeps the bytes a media type or disposition token may hold
