@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -89,12 +91,18 @@ func endsWithEOL(data []byte) bool {
 // deterministic output, for any bytes, in every folder kind.
 func FuzzScan(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join(fixtureRoot, "*", "*.eml"))
-	if files, err := filepath.Glob(filepath.Join(corpusRoot, "messages", "*", "*", "*.eml")); err == nil {
-		for _, fn := range files {
-			if fi, err := os.Stat(fn); err == nil && fi.Size() < 16<<10 {
-				seeds = append(seeds, fn)
-			}
+	// The corpus nests its messages one to three folders deep.
+	_ = filepath.WalkDir(filepath.Join(corpusRoot, "messages"), func(fn string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.EqualFold(filepath.Ext(fn), ".eml") {
+			return nil
 		}
+		if fi, err := d.Info(); err == nil && fi.Size() < 16<<10 {
+			seeds = append(seeds, fn)
+		}
+		return nil
+	})
+	if len(seeds) < 100 {
+		f.Fatalf("only %d seed files under %s and %s", len(seeds), fixtureRoot, corpusRoot)
 	}
 	for _, fn := range seeds {
 		if data, err := os.ReadFile(fn); err == nil {
@@ -120,18 +128,4 @@ func FuzzScan(f *testing.F) {
 		}
 		checkScan(t, "fuzz", data, opts)
 	})
-}
-
-// TestFuzzRegressions replays crashers kept under testdata/fuzz-regressions.
-func TestFuzzRegressions(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz-regressions", "*"))
-	for _, fn := range files {
-		data, err := os.ReadFile(fn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, folder := range Folders {
-			checkScan(t, filepath.Base(fn)+"/"+string(folder), data, Options{Folder: folder})
-		}
-	}
 }

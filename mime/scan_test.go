@@ -399,6 +399,9 @@ func TestScanPartialLimits(t *testing.T) {
 // TestScanConcurrent: scans share no state (run with -race).
 func TestScanConcurrent(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.eml"))
+	if len(files) == 0 {
+		t.Fatal("no golden inputs")
+	}
 	var inputs [][]byte
 	for _, fn := range files {
 		b, err := os.ReadFile(fn)
