@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailroot/mailroot/mime"
 	"github.com/mailroot/mailroot/quarantine"
+	"github.com/mailroot/mailroot/queue"
 )
 
 // chooseEnvelope picks the envelope: --sender/--rcpt when given, else the
@@ -141,7 +142,9 @@ func headerAddrs(msg []byte, name string) []string {
 
 // submissionProblems checks the target's own rules on the bytes to send
 // (../shared/FORMATS.md), independently of the scanner's findings.
-func submissionProblems(k Kind, data []byte, env mime.Envelope, rep *mime.Report) []string {
+// exchangePickup says the pickup target is an Exchange 2007+ Pickup
+// folder, which applies the Replay folder's size and recipient limits.
+func submissionProblems(k Kind, exchangePickup bool, data []byte, env mime.Envelope, rep *mime.Report) []string {
 	var p []string
 	// A lone "." ends the message in a pickup file (KB 221384) and ends
 	// DATA in SMTP (the client stuffs it; the file must not hold one).
@@ -158,7 +161,8 @@ func submissionProblems(k Kind, data []byte, env mime.Envelope, rep *mime.Report
 		if env.Sender == "" && rep.Headers.From == "" {
 			p = append(p, "no envelope sender and no From (IIS sends it to BadMail, 0xC00402CE)")
 		}
-	case ToReplay:
+	}
+	if k == ToReplay || (k == ToPickup && exchangePickup) {
 		if len(env.Recipients) > 100 {
 			p = append(p, fmt.Sprintf("%d recipients; Exchange accepts at most 100 per file (PickupDirectoryMaxRecipientsPerMessage)", len(env.Recipients)))
 		}
@@ -170,6 +174,28 @@ func submissionProblems(k Kind, data []byte, env mime.Envelope, rep *mime.Report
 		}
 	}
 	return p
+}
+
+// isExchangePickup reports whether dir, a pickup target, is the Pickup
+// folder of an Exchange 2007+ transport server: the item's own folder of
+// that kind, a folder under TransportRoles, or a Pickup beside a Replay.
+func isExchangePickup(rec *quarantine.Record, dir string) bool {
+	if rec.Folder == mime.FolderExchangePickup && rec.OriginalDir != "" && filepath.Clean(dir) == filepath.Clean(rec.OriginalDir) {
+		return true
+	}
+	if l, err := queue.Detect(dir); err == nil && len(l.Dirs) == 1 && l.Dirs[0].Role == mime.FolderExchangePickup {
+		return true
+	}
+	ents, err := os.ReadDir(filepath.Dir(filepath.Clean(dir)))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.IsDir() && strings.EqualFold(e.Name(), "replay") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasLoneDot(b []byte) bool {

@@ -348,6 +348,9 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 		t.Dir = dir
 		f := queue.FormatPickup
 		folder = mime.FolderPickup
+		if t.Kind == ToPickup && isExchangePickup(rec, dir) {
+			folder = mime.FolderExchangePickup
+		}
 		if t.Kind == ToReplay {
 			f, folder = queue.FormatReplay, mime.FolderReplay
 		}
@@ -383,7 +386,7 @@ func Replay(ctx context.Context, st *quarantine.Store, idOrPrefix string, t Targ
 			res.Blocking = append(res.Blocking, f)
 		}
 	}
-	res.Problems = submissionProblems(t.Kind, data, env, rep)
+	res.Problems = submissionProblems(t.Kind, folder == mime.FolderExchangePickup, data, env, rep)
 	res.Warnings = append(res.Warnings, duplicates(t, rec, st, data, rep.Headers.MessageID, opts.FileLimit)...)
 	if len(res.Problems) > 0 {
 		return refuse("the target would reject it: %s", strings.Join(res.Problems, "; "))

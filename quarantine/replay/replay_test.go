@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,26 +332,35 @@ func TestSubmissionProblems(t *testing.T) {
 	for range 101 {
 		many.Recipients = append(many.Recipients, "x@y")
 	}
+	big := "x-sender: a@b\r\nx-receiver: c@d\r\nX-A: " + strings.Repeat("a", 70000) + "\r\n\r\nb\r\n"
 	tests := []struct {
-		name string
-		k    Kind
-		data string
-		env  mime.Envelope
-		want string
+		name     string
+		k        Kind
+		exchange bool
+		data     string
+		env      mime.Envelope
+		want     string // "" for no problem
 	}{
-		{"lone dot", ToReplay, "X-Sender: <a@b>\r\n\r\n.\r\nrest\r\n", envOK, "only '.'"},
-		{"no sender no From", ToPickup, "x-receiver: c@d\r\n\r\nb\r\n", mime.Envelope{Recipients: []string{"c@d"}}, "0xC00402CE"},
-		{"101 recipients", ToReplay, "X-Sender: <a@b>\r\n\r\nb\r\n", many, "at most 100"},
-		{"header over 64 KB", ToReplay, "X-A: " + strings.Repeat("a", 70000) + "\r\n\r\nb\r\n", envOK, "64 KB"},
-		{"no blank line", ToReplay, "X-Sender: <a@b>\r\n", envOK, "blank line"},
+		{"lone dot", ToReplay, false, "X-Sender: <a@b>\r\n\r\n.\r\nrest\r\n", envOK, "only '.'"},
+		{"no sender no From", ToPickup, false, "x-receiver: c@d\r\n\r\nb\r\n", mime.Envelope{Recipients: []string{"c@d"}}, "0xC00402CE"},
+		{"101 recipients", ToReplay, false, "X-Sender: <a@b>\r\n\r\nb\r\n", many, "at most 100"},
+		{"header over 64 KB", ToReplay, false, "X-A: " + strings.Repeat("a", 70000) + "\r\n\r\nb\r\n", envOK, "64 KB"},
+		{"no blank line", ToReplay, false, "X-Sender: <a@b>\r\n", envOK, "blank line"},
+		// The Exchange 2007+ Pickup folder has the Replay folder's limits;
+		// the IIS one has none of them.
+		{"exchange pickup, 101 recipients", ToPickup, true, "x-sender: a@b\r\n\r\nb\r\n", many, "at most 100"},
+		{"exchange pickup, header over 64 KB", ToPickup, true, big, envOK, "64 KB"},
+		{"IIS pickup, 101 recipients", ToPickup, false, "x-sender: a@b\r\n\r\nb\r\n", many, ""},
+		{"IIS pickup, header over 64 KB", ToPickup, false, big, envOK, ""},
 	}
 	for _, tt := range tests {
-		p := submissionProblems(tt.k, []byte(tt.data), tt.env, rep)
-		if !strings.Contains(strings.Join(p, ";"), tt.want) {
-			t.Errorf("%s: problems %v, want one with %q", tt.name, p, tt.want)
+		p := submissionProblems(tt.k, tt.exchange, []byte(tt.data), tt.env, rep)
+		got := strings.Join(p, ";")
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: problems %q, want one with %q", tt.name, got, tt.want)
 		}
 	}
-	if p := submissionProblems(ToPickup, []byte("x-sender: a@b\r\nx-receiver: c@d\r\n\r\n..\r\n"), envOK, rep); len(p) != 0 {
+	if p := submissionProblems(ToPickup, false, []byte("x-sender: a@b\r\nx-receiver: c@d\r\n\r\n..\r\n"), envOK, rep); len(p) != 0 {
 		t.Errorf("clean pickup file: %v", p)
 	}
 }
@@ -669,4 +679,38 @@ func FuzzReplayEnvelope(f *testing.F) {
 			t.Fatalf("replay reads recipients %q, the scanner %q", got, want)
 		}
 	})
+}
+
+// TestReplay_exchangePickupLimits: replay into an Exchange 2007+ Pickup
+// folder (its own, recognised beside Replay) refuses what that folder
+// would reject, here 101 envelope recipients, and writes nothing.
+func TestReplay_exchangePickupLimits(t *testing.T) {
+	e := newEnv(t)
+	transport := filepath.Join(e.root, "Exchange Server", "TransportRoles")
+	pickup, replayDir := filepath.Join(transport, "Pickup"), filepath.Join(transport, "Replay")
+	for _, d := range []string{pickup, replayDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("X-Sender: <a@b.example>\r\n")
+	for i := range 101 {
+		fmt.Fprintf(&b, "X-Receiver: <r%d@d.example>\r\n", i)
+	}
+	b.WriteString("From: a@b.example\r\nTo: r0@d.example\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <x1@b.example>\r\n\r\nx\r\n")
+	id := e.add(t, pickup, "big.eml", mime.FolderExchangePickup, b.String())
+	for _, dir := range []string{"", pickup} {
+		_, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup, Dir: dir}, Options{Original: true, Force: true})
+		if !IsRefused(err) || !strings.Contains(err.Error(), "at most 100") {
+			t.Errorf("--pickup %q: err = %v, want a refusal naming the 100-recipient limit", dir, err)
+		}
+	}
+	if ents, _ := os.ReadDir(pickup); len(ents) != 0 {
+		t.Errorf("pickup folder not empty after refusals: %v", ents)
+	}
+	// The same item into an IIS PickUp is accepted.
+	if _, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup, Dir: e.pickup}, Options{Original: true, Force: true}); err != nil {
+		t.Errorf("IIS pickup: %v", err)
+	}
 }
