@@ -22,6 +22,32 @@ type hfield struct {
 	name string // lower-cased, trimmed; "" for a line that is not a field
 }
 
+// isHeaderControl reports whether c is a byte fixControls removes from a
+// header field (STR-006, STR-007): NUL, C0 controls other than TAB, CR and
+// LF, and DEL.
+func isHeaderControl(c byte) bool {
+	return c == 0 || (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f
+}
+
+// withoutControls returns b without the bytes fixControls removes; b
+// itself when it has none.
+func withoutControls(b []byte) []byte {
+	if bytes.IndexFunc(b, func(r rune) bool { return r < 0x80 && isHeaderControl(byte(r)) }) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if !isHeaderControl(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// cleanValue is the value as the repair will write it back, control bytes
+// removed: the structure is read from that, not from the input's bytes.
+func (f *hfield) cleanValue() []byte { return withoutControls(f.value()) }
+
 // value returns the bytes after the colon, without the final CRLF.
 func (f *hfield) value() []byte {
 	i := bytes.IndexByte(f.raw, ':')
@@ -107,7 +133,7 @@ func (e *entity) mediaType() string {
 	if f == nil {
 		return ""
 	}
-	pl := readParams(f.value())
+	pl := readParams(f.cleanValue())
 	return strings.ToLower(pl.token)
 }
 
@@ -116,7 +142,7 @@ func (e *entity) encoding() string {
 	if f == nil {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSpace(string(unfold(stripComments(f.value())))))
+	return strings.ToLower(strings.TrimSpace(string(unfold(stripComments(f.cleanValue())))))
 }
 
 // nextLine returns the end of the line starting at i (just past its CRLF,
@@ -156,7 +182,8 @@ func (r *repairer) parseEntity(b []byte, off int, path string, depth int, ancest
 		}
 		name := ""
 		if colon >= 0 {
-			name = strings.ToLower(strings.TrimSpace(string(line[:colon])))
+			// The name as fixControls will leave it.
+			name = strings.ToLower(strings.TrimSpace(string(withoutControls(line[:colon]))))
 		}
 		e.fields = append(e.fields, &hfield{raw: line, off: off + i, name: name})
 		i = end
@@ -230,7 +257,7 @@ func (e *entity) boundaries() []string {
 	}
 	var out []string
 	// The structure is read as the repaired header will say it.
-	for _, p := range readParams(f.value()).params {
+	for _, p := range readParams(f.cleanValue()).params {
 		if p.name == "boundary" && p.hasValue && p.value != "" {
 			out = append(out, p.value)
 		}

@@ -54,7 +54,7 @@ func (r *repairer) fixEntity(e *entity) {
 func (r *repairer) fixControls(e *entity, f *hfield) {
 	nul, ctl, first := 0, 0, -1
 	for i, c := range f.raw {
-		if c == 0 || (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f {
+		if isHeaderControl(c) {
 			if first < 0 {
 				first = i
 			}
@@ -70,7 +70,7 @@ func (r *repairer) fixControls(e *entity, f *hfield) {
 	}
 	out := f.raw[:0:0]
 	for _, c := range f.raw {
-		if c == 0 || (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f {
+		if isHeaderControl(c) {
 			continue
 		}
 		out = append(out, c)

@@ -352,3 +352,28 @@ func TestRepair_closingAfterDelimiterAtEOF(t *testing.T) {
 		t.Errorf("MP-002 not fixed: %v", res.Changes)
 	}
 }
+
+// TestRepair_structureAsWritten: the structure is read from the header as
+// the repair writes it back (control bytes removed, KB 183633 parentheses
+// kept), so one Repair does all there is to do (found by FuzzRepair).
+func TestRepair_structureAsWritten(t *testing.T) {
+	for _, in := range []string{
+		// The control byte hid the boundary that the body uses.
+		"Content-Type: multipart/mixed; boundary=\"\x12b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n",
+		// A control byte in the field name.
+		"Content-\x01Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n",
+		// A literal '(' in the boundary.
+		"Content-Type: multipart/mixed; boundary=(b1\r\n\r\n--(b1\r\nContent-Type: text/plain\r\n\r\nx\r\n",
+	} {
+		out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !contains(res.Fixed(), "MP-002") || !bytes.HasSuffix(out, []byte("--\r\n")) {
+			t.Errorf("%q: the multipart was not read as one: %q, changes %v", in, out, res.Changes)
+		}
+		if _, res2, _ := Repair(out, Options{FileTime: fileTime}); len(res2.Changes) != 0 {
+			t.Errorf("%q: a second Repair still changes %v", in, res2.Changes)
+		}
+	}
+}
