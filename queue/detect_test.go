@@ -80,7 +80,23 @@ func TestDetect_layouts(t *testing.T) {
 			tree: []string{"VSI 2/QUEUE/", "VSI 2/PICKUP/", "VSI 2/BADMAIL/", "VSI 2/Quarantine/", "VSI 2/Spam/", "VSI 2/notes.txt"},
 			path: "VSI 2", kind: KindVSI,
 			dirs:    []string{"VSI 2/QUEUE|queue", "VSI 2/PICKUP|pickup", "VSI 2/BADMAIL|badmail"},
-			skipped: []string{"VSI 2/Quarantine|quarantine-store", "VSI 2/Spam|subfolder"},
+			skipped: []string{"VSI 2/Quarantine|quarantine-store", "VSI 2/notes.txt|loose-file", "VSI 2/Spam|subfolder"},
+		},
+		{
+			// A message moved up by hand during a recovery, and a file
+			// (not a folder) named Queue: listed, never silently ignored.
+			name: "vsi folder with loose files",
+			tree: []string{"vsi 1/PickUp/", "vsi 1/NTFS_0001.EML", "vsi 1/Queue"},
+			path: "vsi 1", kind: KindVSI,
+			dirs:    []string{"vsi 1/PickUp|pickup"},
+			skipped: []string{"vsi 1/NTFS_0001.EML|loose-file", "vsi 1/Queue|loose-file"},
+		},
+		{
+			name: "instances with a loose file beside them",
+			tree: []string{"Mailroot/vsi 1/Queue/", "Mailroot/held.eml", "Mailroot/vsi 1/stray.eml"},
+			path: "Mailroot", kind: KindVSISet,
+			dirs:    []string{"vsi 1|Mailroot/vsi 1/Queue|queue"},
+			skipped: []string{"Mailroot/held.eml|loose-file", "Mailroot/vsi 1/stray.eml|loose-file"},
 		},
 		{
 			name: "Mailroot with several instances",
@@ -241,5 +257,26 @@ func TestExplicit(t *testing.T) {
 	}
 	if _, err := Explicit(root, mime.Folder("bogus")); err == nil {
 		t.Error("Explicit with an unknown role succeeded")
+	}
+}
+
+// TestDetect_looseMessageDetail: a message file left in a vsi folder is
+// named as a message the service will never read there.
+func TestDetect_looseMessageDetail(t *testing.T) {
+	root := t.TempDir()
+	mkTree(t, root, "vsi 1/Queue/", "vsi 1/NTFS_0001.EML", "vsi 1/readme.txt")
+	l, err := Detect(filepath.Join(root, "vsi 1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := map[string]string{}
+	for _, s := range l.Skipped {
+		details[filepath.Base(s.Path)] = s.Detail
+	}
+	if d := details["NTFS_0001.EML"]; !strings.Contains(d, "message file") {
+		t.Errorf("NTFS_0001.EML: detail %q, want it called a message file", d)
+	}
+	if d := details["readme.txt"]; d == "" || strings.Contains(d, "message file") {
+		t.Errorf("readme.txt: detail %q", d)
 	}
 }

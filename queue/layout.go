@@ -299,6 +299,15 @@ func scanSubfolders(dir string, inTransport bool, l *Layout) ([]subfolder, error
 				continue
 			}
 			if !t.IsDir() {
+				// The service reads only its mail folders: a message moved
+				// up here by hand during a recovery is never sent. Listed,
+				// so that it is not forgotten (Detect drops these for a
+				// generic folder, whose files Walk scans).
+				detail := "file outside the mail folders: not scanned (name it to scan it)"
+				if looksLikeMessage(name) {
+					detail = "message file outside the mail folders: the service never reads it here; scan it by naming it"
+				}
+				l.addSkip(Skip{Path: p, Reason: SkipLooseFile, Detail: detail})
 				continue
 			}
 			k, role := classifySubfolder(name, inTransport)

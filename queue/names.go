@@ -187,3 +187,15 @@ func cleanBackslashes(p string) string {
 	}
 	return strings.Join(out, `\`)
 }
+
+// looksLikeMessage reports whether a file name is one a mail folder holds
+// as a message: .eml (IIS queue and pickup, Exchange), .bad and .bdr
+// (BadMail), .tmp (Exchange pickup in progress), .msg.
+func looksLikeMessage(name string) bool {
+	for _, ext := range []string{".eml", ".bad", ".bdr", ".bdp", ".tmp", ".msg"} {
+		if hasExt(name, ext) {
+			return true
+		}
+	}
+	return false
+}

@@ -16,6 +16,7 @@ const (
 	SkipSubfolder  SkipReason = "subfolder"         // a folder inside a mail folder, or an unknown folder of a layout
 	SkipQuarantine SkipReason = "quarantine-store"  // the Quarantine folder: the tool's own store
 	SkipExcluded   SkipReason = "excluded"          // named in WalkOptions.Exclude
+	SkipLooseFile  SkipReason = "loose-file"        // a file in a mailroot or vsi folder, outside its mail folders
 	SkipLink       SkipReason = "link"              // symbolic link, junction or other reparse point: never followed
 	SkipSpecial    SkipReason = "special-file"      // device, pipe, socket
 	SkipInProgress SkipReason = "in-progress"       // a pickup .tmp file the service is processing
