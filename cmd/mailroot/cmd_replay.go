@@ -47,7 +47,7 @@ format it expects. For each ID:
      --to pickup (default)  the item's own PickUp folder, or --pickup DIR:
                             x-sender/x-receiver lines, then the message with
                             CRLF line endings and dot-stuffing
-     --to replay            an Exchange 2007+ Replay folder (--replay DIR):
+     --to replay DIR        an Exchange 2007+ Replay folder (or --replay DIR):
                             X-Sender/X-Receiver headers first
      --smtp HOST:PORT       an SMTP server: EHLO, STARTTLS when offered
                             (--tls to require it, --insecure to accept any
@@ -156,6 +156,37 @@ func init() {
 	})
 }
 
+// takeTargetDir accepts the folder written after its kind, as in
+// "--to replay D:\Replay" (the form the replay runbook uses): with --to
+// pickup or --to replay and no --pickup/--replay, a positional argument
+// that cannot be an ID (IDs are letters and digits) and names an existing
+// folder is that folder. It returns the other arguments.
+func takeTargetDir(o *replayOptions, args []string) []string {
+	var dir *string
+	switch strings.ToLower(o.to) {
+	case "pickup":
+		dir = &o.pickup
+	case "replay":
+		dir = &o.replayDir
+	}
+	if dir == nil || *dir != "" {
+		return args
+	}
+	rest := make([]string, 0, len(args))
+	for _, a := range args {
+		if *dir == "" && a != "-" {
+			if _, err := quarantine.NormalizeID(a); err != nil {
+				if fi, err := os.Stat(a); err == nil && fi.IsDir() {
+					*dir = a
+					continue
+				}
+			}
+		}
+		rest = append(rest, a)
+	}
+	return rest
+}
+
 // replayTarget builds the target from the flags.
 func replayTarget(o *replayOptions) (replay.Target, error) {
 	kind := replay.ToPickup
@@ -214,6 +245,7 @@ type replayJSON struct {
 }
 
 func runReplay(ctx context.Context, e *env, o *replayOptions, args []string) (err error) {
+	args = takeTargetDir(o, args)
 	t, err := replayTarget(o)
 	if err != nil {
 		return err

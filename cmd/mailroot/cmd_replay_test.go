@@ -210,3 +210,58 @@ func TestRateFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayCLI_toReplayDir: "--to replay DIR", the form of the runbook,
+// writes the Replay file into DIR; the ID may come before or after it.
+func TestReplayCLI_toReplayDir(t *testing.T) {
+	root := t.TempDir()
+	pickup := filepath.Join(root, "vsi 1", "PickUp")
+	replayDir := filepath.Join(root, "Exchange Replay")
+	for _, d := range []string{pickup, replayDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := "From: alice@example.com\r\nTo: bob@example.net\r\nSubject: hi\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <r2@example.com>\r\n\r\nbody\r\n"
+	store := filepath.Join(root, "vsi 1", "Quarantine")
+	var ids []string
+	for _, name := range []string{"a.eml", "b.eml"} {
+		file := filepath.Join(pickup, name)
+		if err := os.WriteFile(file, []byte("x-sender: alice@example.com\r\nx-receiver: bob@example.net\r\n"+msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runReplayCLI(t, "", "quarantine", "add", file, "--quarantine", store, "--json"); code != 0 {
+			t.Fatalf("quarantine add: status %d: %s", code, stderr)
+		}
+	}
+	st, err := quarantine.Open(store, quarantine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := st.List(quarantine.Filter{})
+	st.Close()
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	if len(ids) != 2 {
+		t.Fatalf("%d items", len(ids))
+	}
+	for i, args := range [][]string{
+		{"replay", ids[0], "--original", "--to", "replay", replayDir, "--quarantine", store},
+		{"replay", "--to", "replay", replayDir, ids[1], "--original", "--quarantine", store},
+	} {
+		if code, stdout, stderr := runReplayCLI(t, "", args...); code != 0 {
+			t.Fatalf("%d: status %d\nstdout %s\nstderr %s", i, code, stdout, stderr)
+		}
+		got, err := os.ReadFile(filepath.Join(replayDir, ids[i]+".eml"))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if want := "X-Sender: <alice@example.com>\r\nX-Receiver: <bob@example.net>\r\n" + msg; string(got) != want {
+			t.Errorf("%d: replay file\n got %q\nwant %q", i, got, want)
+		}
+	}
+	if ents, _ := os.ReadDir(pickup); len(ents) != 0 {
+		t.Errorf("something was written to PickUp: %v", ents)
+	}
+}
