@@ -714,3 +714,27 @@ func TestReplay_exchangePickupLimits(t *testing.T) {
 		t.Errorf("IIS pickup: %v", err)
 	}
 }
+
+// TestReplay_flagsOverRecordedEnvelope: --sender/--rcpt replace the
+// envelope recorded in the file, with a warning that says so, and the
+// dropped file carries exactly the flags' envelope.
+func TestReplay_flagsOverRecordedEnvelope(t *testing.T) {
+	e := newEnv(t)
+	body := "From: a@b.example\r\nTo: c@d.example\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <f1@b.example>\r\n\r\nx\r\n"
+	id := e.add(t, e.pickup, "held.eml", mime.FolderPickup, "x-sender: a@b.example\r\nx-receiver: c@d.example\r\nx-receiver: bcc@d.example\r\n"+body)
+	res, err := Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Recipients: []string{"only@d.example"}})
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if res.EnvelopeFrom != "flags" || !strings.Contains(strings.Join(res.Warnings, "\n"), "replaced by --sender/--rcpt") {
+		t.Errorf("envelope from %q, warnings %v", res.EnvelopeFrom, res.Warnings)
+	}
+	got, err := os.ReadFile(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sender, not given, stays the recorded one.
+	if want := "x-sender: a@b.example\r\nx-receiver: only@d.example\r\n" + body; string(got) != want {
+		t.Errorf("pickup file:\n got %q\nwant %q", got, want)
+	}
+}
