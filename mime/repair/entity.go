@@ -366,6 +366,7 @@ func (r *repairer) parseMultipart(e *entity, ancestors []string) {
 		// to which is a guess, so the whole body stays as it is.
 		e.multipart, e.children, e.preamble, e.closing, e.epilogue = false, nil, nil, nil, nil
 		r.opaque = append(r.opaque, e.path)
+		r.opaqueOff = append(r.opaqueOff, e.bodyOff)
 	}
 }
 

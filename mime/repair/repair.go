@@ -158,6 +158,7 @@ func Repair(msg []byte, opts Options) ([]byte, *Result, error) {
 		out = r.dotStuff(out)
 	}
 	r.addManual()
+	r.addOpaqueLeftovers(out)
 	sort.SliceStable(r.res.Changes, func(i, j int) bool { return r.res.Changes[i].Offset < r.res.Changes[j].Offset })
 	return out, r.res, nil
 }
@@ -172,8 +173,9 @@ type repairer struct {
 	origStarts []int
 	// opaque lists the paths of multiparts left unparsed (ambiguous
 	// boundaries): nothing inside them is fixed.
-	opaque   []string
-	collided map[string]bool // boundaries that a nested multipart reuses
+	opaque    []string
+	opaqueOff []int           // where the body of each opaque multipart starts
+	collided  map[string]bool // boundaries that a nested multipart reuses
 }
 
 // inOpaque reports whether a part path lies in an unparsed multipart.
@@ -206,6 +208,40 @@ func (r *repairer) change(rule, part string, off int, what string) {
 func (r *repairer) manual(rule, part string, off int, why string) {
 	o, l := r.pos(off)
 	r.res.Manual = append(r.res.Manual, Manual{Rule: rule, Part: part, Offset: o, Line: l, Why: why})
+}
+
+// addOpaqueLeftovers lists as Manual what the output shows inside a
+// multipart left unparsed: the input scan may not have seen those parts at
+// all (a broken parameter list hid them), and nothing in there was fixed.
+func (r *repairer) addOpaqueLeftovers(out []byte) {
+	if len(r.opaque) == 0 {
+		return
+	}
+	rep, err := mime.Scan(bytes.NewReader(out), mime.Options{Folder: r.opts.Folder, Limits: r.opts.Limits})
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, m := range r.res.Manual {
+		seen[m.Rule+" "+m.Part] = true
+	}
+	for _, f := range rep.Findings {
+		at := -1
+		for i, o := range r.opaque {
+			if strings.HasPrefix(f.Part, o+".") {
+				at = i
+				break
+			}
+		}
+		key := f.Rule + " " + f.Part
+		if _, ok := fixable[f.Rule]; !ok || at < 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		off, line := r.pos(r.opaqueOff[at])
+		r.res.Manual = append(r.res.Manual, Manual{Rule: f.Rule, Part: f.Part, Offset: off, Line: line,
+			Why: fmt.Sprintf("inside multipart %s, whose structure is ambiguous (colliding boundaries): fix that first", r.opaque[at])})
+	}
 }
 
 // addManual turns input findings without a fixer into Manual entries.

@@ -377,3 +377,22 @@ func TestRepair_structureAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestRepair_opaqueLeftoversAreManual: a part inside a multipart left
+// unparsed (its boundary collides with the enclosing one) keeps its
+// defects, and Repair lists them as manual instead of claiming the rule
+// fixed because it fixed the same rule elsewhere (found by FuzzRepair).
+func TestRepair_opaqueLeftoversAreManual(t *testing.T) {
+	in := "Content-Type: multipart/mixed; boundary=\"same\r\n\r\n--same\r\nContent-Type: multipart/mixed; boundary=same\"0\r\n0"
+	_, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range res.Manual {
+		found = found || (m.Rule == "CT-003" && m.Part == "1.1" && m.Line >= 1)
+	}
+	if !found || contains(res.Fixed(), "CT-003") {
+		t.Errorf("manual %v, fixed %v: want CT-003 in part 1.1 manual and not fixed", res.Manual, res.Fixed())
+	}
+}
