@@ -309,7 +309,7 @@
 //	     --to pickup (default)  the item's own PickUp folder, or --pickup DIR:
 //	                            x-sender/x-receiver lines, then the message with
 //	                            CRLF line endings and dot-stuffing
-//	     --to replay            an Exchange 2007+ Replay folder (--replay DIR):
+//	     --to replay DIR        an Exchange 2007+ Replay folder (or --replay DIR):
 //	                            X-Sender/X-Receiver headers first
 //	     --smtp HOST:PORT       an SMTP server: EHLO, STARTTLS when offered
 //	                            (--tls to require it, --insecure to accept any
