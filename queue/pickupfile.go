@@ -454,13 +454,19 @@ func dropTempDir(absDir, tempDir string) (string, error) {
 	return sib, nil
 }
 
-// isWithin reports whether path is dir or below it (case-insensitive on
+// dropIsWithin reports whether path is dir or below it (case-insensitive on
 // Windows, where NTFS names are).
 func dropIsWithin(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	if runtime.GOOS == "windows" {
-		rel, err = filepath.Rel(strings.ToLower(dir), strings.ToLower(path))
+	return isWithinFold(path, dir, runtime.GOOS == "windows")
+}
+
+// isWithinFold reports whether path is dir or below it, comparing names
+// case-insensitively when fold is set.
+func isWithinFold(path, dir string, fold bool) bool {
+	if fold {
+		path, dir = strings.ToLower(path), strings.ToLower(dir)
 	}
+	rel, err := filepath.Rel(dir, path)
 	if err != nil {
 		return false
 	}

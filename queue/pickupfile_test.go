@@ -483,3 +483,30 @@ func TestDropTransientCode(t *testing.T) {
 		}
 	}
 }
+
+// TestIsWithinFold: the temp-folder check must see "D:\Mailroot\PICKUP\tmp"
+// as inside "D:\Mailroot\PickUp" on Windows (NTFS names ignore case), or
+// the service would pick up the half-written file.
+func TestIsWithinFold(t *testing.T) {
+	sep := string(filepath.Separator)
+	root := sep + filepath.Join("mail", "vsi 1")
+	for _, tt := range []struct {
+		path, dir string
+		fold      bool
+		want      bool
+	}{
+		{filepath.Join(root, "PickUp", "tmp"), filepath.Join(root, "PickUp"), false, true},
+		{filepath.Join(root, "PickUp"), filepath.Join(root, "PickUp"), false, true},
+		{filepath.Join(root, "PICKUP", "tmp"), filepath.Join(root, "PickUp"), false, false},
+		{filepath.Join(root, "PICKUP", "tmp"), filepath.Join(root, "PickUp"), true, true},
+		{filepath.Join(root, "pickup"), filepath.Join(root, "PickUp"), true, true},
+		{filepath.Join(root, "PickUp2"), filepath.Join(root, "PickUp"), true, false},
+		{filepath.Join(root, "Queue"), filepath.Join(root, "PickUp"), true, false},
+		{root, filepath.Join(root, "PickUp"), true, false},
+		{filepath.Join(root, "..pickup"), filepath.Join(root, "PickUp"), true, false},
+	} {
+		if got := isWithinFold(tt.path, tt.dir, tt.fold); got != tt.want {
+			t.Errorf("isWithinFold(%q, %q, %v) = %v, want %v", tt.path, tt.dir, tt.fold, got, tt.want)
+		}
+	}
+}
