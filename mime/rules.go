@@ -101,7 +101,7 @@ var catalogue = []Rule{
 		Check:      "header block larger than 64 KB [65536]",
 		References: []string{"Exchange pickup limit", "Postfix header_size_limit"},
 		Limits:     []string{"header-block"},
-		Peers:      []string{"Postfix header_size_limit", "go-message MaxHeaderBytes"},
+		Peers:      []string{"Postfix header_size_limit", "go-message MaxHeaderBytes", "ClamAV header size limit (256 KiB)"},
 	},
 	{
 		ID: "STR-006", Severity: High, Title: "NUL byte",
@@ -154,6 +154,7 @@ var catalogue = []Rule{
 		Check:      "Content-Type, Content-Disposition, Content-ID, Content-Transfer-Encoding or MIME-Version longer than [1024] bytes",
 		References: []string{"sendmail MaxMimeHeaderLength"},
 		Limits:     []string{"mime-header-length"},
+		Peers:      []string{"mime4j MaxHeaderLen (10,000 bytes a field)"},
 	},
 	{
 		ID: "MP-001", Severity: Crash, Title: "boundary never found",
@@ -192,19 +193,21 @@ var catalogue = []Rule{
 		Check:      "MIME nesting deeper than [30] (hard stop for the scanner at [100])",
 		References: []string{"KB 173343", "Postfix mime_nesting_limit"},
 		Limits:     []string{"nesting", "nesting-hard-stop"},
-		Peers:      []string{"Postfix mime_nesting_limit"},
+		Peers:      []string{"Postfix mime_nesting_limit", "rspamd nesting limit (64)"},
 	},
 	{
 		ID: "MP-007", Severity: Crash, Title: "message/rfc822 nested too deep",
 		Check:      "message/rfc822 embedded deeper than [5]",
 		References: []string{"KB 161887 (stack overflow)"},
 		Limits:     []string{"rfc822-depth"},
+		Peers:      []string{"Postfix mime_nesting_limit (counts message/rfc822 levels too)"},
 	},
 	{
 		ID: "MP-008", Severity: Medium, Title: "too many parts",
 		Check:      "more than [1000] parts in one message",
 		References: []string{"rspamd, ClamAV, mime4j limits"},
 		Limits:     []string{"parts"},
+		Peers:      []string{"rspamd part limit (10,000)", "ClamAV part limit (1,024)"},
 	},
 	{
 		ID: "MP-009", Severity: Medium, Title: "multipart/digest",
@@ -243,7 +246,7 @@ var catalogue = []Rule{
 		ID: "ENC-004", Severity: High, Title: "broken quoted-printable",
 		Check:      "quoted-printable = not followed by two hex digits or a line break; encoded lines over 76",
 		References: []string{"RFC 2045", "Exim and mime4j warnings"},
-		Peers:      []string{"Exim QP warning", "mime4j QP decoding warning"},
+		Peers:      []string{"Exim QP warning", "mime4j QP decoding warning", "enmime Content Encoding"},
 	},
 	{
 		ID: "ENC-005", Severity: High, Title: "broken RFC 2047 encoded word",
@@ -330,6 +333,7 @@ var catalogue = []Rule{
 		Check:      "more than [1000] header fields",
 		References: []string{"Exchange MimeLimits", "mime4j"},
 		Limits:     []string{"header-fields"},
+		Peers:      []string{"mime4j MaxHeaderCount (1,000)", "ClamAV header limit (1,024)"},
 	},
 	{
 		ID: "HDR-005", Severity: Low, Title: "unfolded header over 998",
