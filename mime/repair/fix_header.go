@@ -313,8 +313,14 @@ func (r *repairer) fixFolding(e *entity, f *hfield) {
 	for i := 0; i < len(raw); {
 		end := nextLine(raw, i)
 		line := bytes.TrimSuffix(raw[i:end], []byte("\r\n"))
+		// Never between the name and its colon ("Name  :" is obsolete
+		// syntax, "Name\r\n  :" is no field at all).
+		from := 1
+		if i == 0 {
+			from = max(fieldColon(line)+1, 1)
+		}
 		for len(line) > 78 {
-			p := foldPoint(line, limit)
+			p := foldPoint(line, limit, from)
 			if p < 0 {
 				ok = ok && len(line) <= limit
 				break
@@ -322,6 +328,7 @@ func (r *repairer) fixFolding(e *entity, f *hfield) {
 			out = append(out, line[:p]...)
 			out = append(out, '\r', '\n')
 			line = line[p:]
+			from = 1
 		}
 		out = append(out, line...)
 		out = append(out, '\r', '\n')
@@ -346,12 +353,12 @@ func hasLongLine(b []byte, limit int) bool {
 	return false
 }
 
-// foldPoint returns where to break line (before a space or tab, never at
-// 0 and never leaving an all-white-space piece), or -1.
-func foldPoint(line []byte, limit int) int {
+// foldPoint returns where to break line (before a space or tab, at from
+// or later, never at 0 and never leaving an all-white-space piece), or -1.
+func foldPoint(line []byte, limit, from int) int {
 	target := min(78, limit)
 	best := -1
-	for i := 1; i < len(line) && i <= limit; i++ {
+	for i := max(from, 1); i < len(line) && i <= limit; i++ {
 		if (line[i] == ' ' || line[i] == '\t') && len(bytes.TrimSpace(line[:i])) > 0 {
 			best = i
 			if i >= target {

@@ -396,3 +396,35 @@ func TestRepair_opaqueLeftoversAreManual(t *testing.T) {
 		t.Errorf("manual %v, fixed %v: want CT-003 in part 1.1 manual and not fixed", res.Manual, res.Fixed())
 	}
 }
+
+// TestRepair_neverFoldsBeforeTheColon: re-folding an over-long line never
+// breaks between a field name and its colon, which would turn the field
+// into a stray line that ends the header (found by FuzzRepair).
+func TestRepair_neverFoldsBeforeTheColon(t *testing.T) {
+	name := "X-" + strings.Repeat("n", 990) // the spaces before the colon lie inside the limit
+	in := name + "  : value-past-998\r\nSubject: s\r\n\r\nbody\r\n"
+	out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte(name+"  :")) {
+		t.Errorf("the field was broken before its colon: %.40q...", out[len(name)-10:])
+	}
+	if rep := scan(t, out, ""); rep.Has("STR-001") || rep.Has("HDR-003") || rep.Has("STR-004") {
+		t.Errorf("repaired header still broken (fixed %v): %v", res.Fixed(), rep.Findings)
+	}
+	// With no white space after the colon inside the limit, it is manual.
+	in = strings.Repeat("n", 997) + "  :" + strings.Repeat("v", 20) + "\r\n\r\nbody\r\n"
+	if _, res, _ = Repair([]byte(in), Options{FileTime: fileTime}); contains(res.Fixed(), "STR-004") || !hasManual(res, "STR-004") {
+		t.Errorf("fixed %v, manual %v: want STR-004 manual", res.Fixed(), res.Manual)
+	}
+}
+
+func hasManual(res *Result, rule string) bool {
+	for _, m := range res.Manual {
+		if m.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
