@@ -87,6 +87,13 @@ func ewFoldIn(list []string, name []byte) bool {
 }
 
 // ewKnownCharset reports whether the charset name (any case) is in ewKnownCharsets.
+// KnownCharset reports whether the scanner knows the charset named in an
+// RFC 2047 encoded word or a charset parameter (any case; an RFC 2231
+// "*language" suffix is ignored). ENC-005 reports words in others.
+func KnownCharset(name string) bool {
+	return ewKnownCharset(ewCharsetName([]byte(name)))
+}
+
 func ewKnownCharset(name []byte) bool {
 	var buf [32]byte
 	if len(name) > len(buf) {

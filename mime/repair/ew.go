@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailroot/mailroot/mime"
 )
 
 // ENC-005: broken RFC 2047 encoded words. A broken word is replaced by
@@ -78,26 +80,10 @@ func parseWord(v []byte, s int) (w ewSpan, ok bool) {
 	return w, true
 }
 
-// knownCharset is a generous test: the scanner and real decoders know far
-// more charsets than are decoded here, and a valid word in such a charset
-// must not be rewritten.
-func knownCharset(cs string) bool {
-	cs = strings.ToLower(cs)
-	if k := strings.IndexByte(cs, '*'); k >= 0 {
-		cs = cs[:k]
-	}
-	if cs == "" {
-		return false
-	}
-	for _, p := range []string{"utf-", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "iso_8859-", "iso-2022-", "windows-", "cp", "x-cp",
-		"koi8", "ibm", "latin", "shift_jis", "shift-jis", "sjis", "x-sjis", "euc-", "x-euc", "gb", "big5", "ks_c_5601", "ksc", "x-mac", "macintosh",
-		"tis-620", "x-gbk", "hz-gb", "unicode", "ucs-", "cs", "x-x-big5", "ms", "mac", "us", "l1", "l2", "l3", "l4", "l5", "l6", "greek", "hebrew", "arabic", "cyrillic", "korean", "chinese", "visual", "logical", "x-user-defined", "x-unicode", "x-utf", "ansi_x3"} {
-		if strings.HasPrefix(cs, p) {
-			return true
-		}
-	}
-	return false
-}
+// knownCharset is the scanner's own test, so that the repair rewrites
+// exactly the words ENC-005 reports and leaves valid words in charsets it
+// cannot decode itself as they are.
+func knownCharset(cs string) bool { return mime.KnownCharset(cs) }
 
 // wordProblem returns why a word is broken, "" when it is valid. tooLong
 // is set when the only problem is its length.

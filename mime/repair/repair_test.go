@@ -428,3 +428,33 @@ func hasManual(res *Result, rule string) bool {
 	}
 	return false
 }
+
+// TestRepair_encodedWordCharsetAsScanner: the repair rewrites an encoded
+// word exactly when the scanner calls its charset unknown (found by
+// FuzzRepair: "Cs0000000" passed a generous prefix test), and leaves a
+// valid word in a charset the scanner knows but the repair cannot decode.
+func TestRepair_encodedWordCharsetAsScanner(t *testing.T) {
+	for _, tt := range []struct {
+		subject string
+		changed bool
+	}{
+		{"=?Cs0000000?B?QUJD?=", true},
+		{"=?koi8-r?B?8NLJ18XU?=", false},
+		{"=?windows-1251?Q?=CF=F0=E8?=", false},
+	} {
+		in := "From: a@b.example\r\nSubject: " + tt.subject + "\r\n\r\nx\r\n"
+		if known := mime.KnownCharset(strings.Split(tt.subject, "?")[1]); known == tt.changed {
+			t.Fatalf("%s: the scanner's KnownCharset = %v; the case is wrong", tt.subject, known)
+		}
+		out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed := string(out) != in; changed != tt.changed {
+			t.Errorf("%s: changed = %v, want %v (changes %v)", tt.subject, changed, tt.changed, res.Changes)
+		}
+		if rep := scan(t, out, ""); rep.Has("ENC-005") {
+			t.Errorf("%s: output still shows ENC-005: %v", tt.subject, rep.Findings)
+		}
+	}
+}
