@@ -304,6 +304,13 @@ func (r *repairer) fixFolding(e *entity, f *hfield) {
 	if !hasLongLine(f.raw, limit) {
 		return
 	}
+	if fieldColon(f.raw[:nextLine(f.raw, 0)]) < 0 {
+		// A stray line in the header (HDR-003): folding it would add a
+		// continuation line after a line that is no field, and the two
+		// would read as the start of the body.
+		r.manual("STR-004", e.path, f.off, fmt.Sprintf("a header line that is no field is longer than %d", limit))
+		return
+	}
 	raw := f.raw
 	if isAddressField(f.name) {
 		raw = spaceAfterCommas(raw)
@@ -359,7 +366,7 @@ func foldPoint(line []byte, limit, from int) int {
 	target := min(78, limit)
 	best := -1
 	for i := max(from, 1); i < len(line) && i <= limit; i++ {
-		if (line[i] == ' ' || line[i] == '\t') && len(bytes.TrimSpace(line[:i])) > 0 {
+		if (line[i] == ' ' || line[i] == '\t') && len(bytes.TrimSpace(line[:i])) > 0 && len(bytes.TrimSpace(line[i:])) > 0 {
 			best = i
 			if i >= target {
 				break

@@ -420,6 +420,34 @@ func TestRepair_neverFoldsBeforeTheColon(t *testing.T) {
 	}
 }
 
+// TestRepair_neverFoldsAStrayHeaderLine: an over-long header line that is
+// no field is left for a manual fix, because a continuation line after it
+// would make the pair read as the first body lines (found by FuzzRepair).
+// No fold leaves a piece of white space alone on its line either.
+func TestRepair_neverFoldsAStrayHeaderLine(t *testing.T) {
+	stray := strings.Repeat("0", 600) + " " + strings.Repeat("0", 600)
+	in := "Subject: s\r\n" + stray + "\r\nFrom: a@b.example\r\n\r\nbody\r\n"
+	out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte("\r\n"+stray+"\r\n")) {
+		t.Errorf("the stray line was changed: %q", out)
+	}
+	if contains(res.Fixed(), "STR-004") || !hasManual(res, "STR-004") {
+		t.Errorf("fixed %v, manual %v: want STR-004 manual", res.Fixed(), res.Manual)
+	}
+	if rep := scan(t, out, ""); rep.Has("STR-001") {
+		t.Errorf("the repair made the stray line the body: %v", rep.Findings)
+	}
+
+	field := "X-Long: " + strings.Repeat("v", 990) + " \r\n" // the last space is the only one near the limit
+	out, _, _ = Repair([]byte(field+"\r\nbody\r\n"), Options{FileTime: fileTime})
+	if bytes.Contains(out, []byte("\r\n \r\n")) {
+		t.Errorf("a fold left a line of white space: %q", out)
+	}
+}
+
 func hasManual(res *Result, rule string) bool {
 	for _, m := range res.Manual {
 		if m.Rule == rule {
