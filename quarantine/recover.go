@@ -126,6 +126,24 @@ func (s *Store) recoverLog(ctx context.Context, sum *journalSummary, full bool) 
 	return rep, nil
 }
 
+// Interrupted returns the transactions that the journal of the store in
+// dir shows as started and never ended, oldest first: what the next Open
+// will recover (or leave to their owner). It takes no lock and writes
+// nothing, so a dry run can warn about them without changing the store.
+func Interrupted(dir string) ([]Entry, error) {
+	p := filepath.Join(dir, JournalFile)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", p, err)
+	}
+	defer f.Close()
+	sum, err := summarizeJournal(f)
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", p, err)
+	}
+	return sum.open, nil
+}
+
 // kindJournalRepair marks the note written after ending a truncated line.
 const kindJournalRepair = "journal-repair"
 

@@ -745,3 +745,32 @@ func TestAdd_itemFolderAppearsBeforeMkdir(t *testing.T) {
 		t.Errorf("open intents: %+v", open)
 	}
 }
+
+// TestInterrupted lists the open transactions of a store without locking
+// or writing it: the journal is byte-identical afterwards, and a finished
+// transaction is not listed.
+func TestInterrupted(t *testing.T) {
+	root := t.TempDir()
+	items := buildTree(t, root, 1)
+	dir := filepath.Join(root, "Q")
+	s := openStore(t, dir)
+	rec, err := s.Add(ctx(), AddRequest{Item: items[1]})
+	tcheck(t, err, "add")
+	if open, err := Interrupted(dir); err != nil || len(open) != 0 {
+		t.Fatalf("after a finished move: %+v, %v", open, err)
+	}
+	tcheck(t, s.journal.append(Entry{Op: OpIntent, Kind: KindRestore, Txn: "t-open", ID: rec.ID}), "journal")
+	before, _ := os.ReadFile(filepath.Join(dir, JournalFile))
+	// The store is still open and locked by s: Interrupted must not care.
+	open, err := Interrupted(dir)
+	if err != nil || len(open) != 1 || open[0].Txn != "t-open" || open[0].ID != rec.ID || open[0].Kind != KindRestore {
+		t.Fatalf("Interrupted = %+v, %v; want the open restore of %s", open, err, rec.ID)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, JournalFile)); !bytes.Equal(before, after) {
+		t.Error("Interrupted changed the journal")
+	}
+	s.Close()
+	if _, err := Interrupted(filepath.Join(root, "none")); err == nil || !strings.Contains(err.Error(), "none") {
+		t.Errorf("no store: %v, want an error naming the folder", err)
+	}
+}

@@ -268,6 +268,9 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if st, ok := step.(*storeStep); ok && st.stores.unresolved {
+		res.partial = true // recovery left something for a human
+	}
 	switch {
 	case res.partial:
 		return &exitError{code: exitPartial}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mailroot/mailroot/mime"
 	"github.com/mailroot/mailroot/quarantine"
@@ -41,9 +43,18 @@ type quarantineStep interface {
 // openQuarantineStep returns the step for this run: a plan for --dry-run;
 // for a real run, the store step. An explicit --quarantine store is opened
 // (created, locked, recovered) at once, so a locked or unsafe store refuses
-// before anything is scanned; default stores are opened on first use.
+// before anything is scanned. Default stores that already exist beside the
+// scanned folders are opened (locked, recovered) before the walk too: a
+// move that an earlier run left half done is finished or undone first, so
+// the walk sees each message in exactly one place. Default stores that do
+// not exist yet are created on first use. A dry run recovers nothing: it
+// warns about interrupted transactions instead.
 func openQuarantineStep(ctx context.Context, se *scanEnv) (quarantineStep, error) {
+	stores := existingDefaultStores(se)
 	if se.opts.dryRun {
+		for _, dir := range stores {
+			warnInterrupted(se.env, dir)
+		}
 		return &planStep{se: se}, nil
 	}
 	st := &storeStep{se: se, stores: newStoreSet(se.env)}
@@ -52,7 +63,60 @@ func openQuarantineStep(ctx context.Context, se *scanEnv) (quarantineStep, error
 			return nil, err
 		}
 	}
+	// A store on read-only media opens without lock or recovery (its
+	// interrupted moves are reported); moving into it then fails per item.
+	st.stores.readOnly = true
+	defer func() { st.stores.readOnly = false }()
+	for _, dir := range stores {
+		if _, err := st.stores.open(dir); err != nil {
+			st.stores.close()
+			return nil, err
+		}
+	}
 	return st, nil
+}
+
+// existingDefaultStores returns the default store of every scanned folder
+// (defaultStoreDir) that already holds a store, once each, in root order.
+func existingDefaultStores(se *scanEnv) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range se.roots {
+		for _, l := range r.layouts {
+			for _, d := range l.Dirs {
+				it := queue.Item{Path: d.Path, Folder: d.Role}
+				if !d.File {
+					it.Path = filepath.Join(d.Path, "message")
+				}
+				dir := defaultStoreDir(r.layout, &it)
+				if k := absKey(dir); !seen[k] {
+					seen[k] = true
+					if quarantine.IsStore(dir) {
+						out = append(out, dir)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// warnInterrupted tells a dry run's user that the store in dir holds
+// transactions an earlier run left open: until a real run or "quarantine
+// recover" resolves them, a message may be in its folder and in the store.
+func warnInterrupted(e *env, dir string) {
+	open, err := quarantine.Interrupted(dir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mailroot: warning: %s\n", sanitizeLine(err.Error()))
+		return
+	}
+	for _, x := range open {
+		fmt.Fprintf(e.stderr, "mailroot: warning: %s: interrupted %s of %s (started %s) not recovered: a dry run changes nothing\n",
+			sanitizeLine(dir), sanitizeLine(x.Kind), sanitizeLine(x.ID), x.Time.UTC().Format(time.RFC3339))
+	}
+	if len(open) > 0 {
+		fmt.Fprintf(e.stderr, "hint: until recovery a message may be both in its folder and in the store; a real scan recovers first, or run: mailroot quarantine recover --quarantine \"%s\"\n", sanitizeLine(dir))
+	}
 }
 
 // planStep is the dry run: it computes destinations and touches nothing.
