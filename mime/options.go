@@ -32,32 +32,37 @@ type Limits struct {
 	FindingsPerRule  int `limit:"findings-per-rule"`  // findings kept per rule per message
 	ListParts        int `limit:"list-parts"`         // parts listed in Report.Parts (the rest are counted)
 	HeaderBytesKept  int `limit:"header-bytes-kept"`  // bytes of one header field kept in memory for checks
+	// BlockerAgeMinutes is Q-002's threshold, checked by the queue
+	// package: a queue item waiting longer, with newer items behind it,
+	// is a blocker candidate.
+	BlockerAgeMinutes int `limit:"blocker-age-minutes"`
 }
 
 // DefaultLimits returns the thresholds from ../shared/RULES.md.
 func DefaultLimits() Limits {
 	return Limits{
-		LineLength:       998,
-		HeaderLineCrash:  2048,
-		HeaderBlock:      65536,
-		Params:           32,
-		MIMEHeaderLength: 1024,
-		Preamble:         8192,
-		BoundaryCrash:    2048,
-		Nesting:          30,
-		NestingHardStop:  100,
-		RFC822Depth:      5,
-		Parts:            1000,
-		AddressLength:    256,
-		X400Length:       1024,
-		Brackets:         50,
-		Recipients:       100,
-		DateLength:       80,
-		HeaderFields:     1000,
-		Findings:         1000,
-		FindingsPerRule:  50,
-		ListParts:        2000,
-		HeaderBytesKept:  256 << 10,
+		LineLength:        998,
+		HeaderLineCrash:   2048,
+		HeaderBlock:       65536,
+		Params:            32,
+		MIMEHeaderLength:  1024,
+		Preamble:          8192,
+		BoundaryCrash:     2048,
+		Nesting:           30,
+		NestingHardStop:   100,
+		RFC822Depth:       5,
+		Parts:             1000,
+		AddressLength:     256,
+		X400Length:        1024,
+		Brackets:          50,
+		Recipients:        100,
+		DateLength:        80,
+		HeaderFields:      1000,
+		Findings:          1000,
+		FindingsPerRule:   50,
+		ListParts:         2000,
+		HeaderBytesKept:   256 << 10,
+		BlockerAgeMinutes: 4 * 60,
 	}
 }
 

@@ -382,6 +382,7 @@ var catalogue = []Rule{
 		ID: "Q-002", Severity: Low, Title: "blocker candidate",
 		Check:      "the oldest queue item is older than [4 h] while newer ones exist: blocker candidate, shown first",
 		References: []string{"admin practice"},
+		Limits:     []string{"blocker-age-minutes"},
 		Folders:    []Folder{FolderQueue},
 		FileSystem: true,
 	},

@@ -11,8 +11,9 @@ import (
 )
 
 // DefaultBlockerAge is Q-002's default threshold: a queue item older than
-// this while newer ones exist is a blocker candidate (RULES.md [4 h]).
-const DefaultBlockerAge = 4 * time.Hour
+// this while newer ones exist is a blocker candidate (RULES.md [4 h]; the
+// limit blocker-age-minutes changes it).
+var DefaultBlockerAge = time.Duration(mime.DefaultLimits().BlockerAgeMinutes) * time.Minute
 
 func ruleSeverity(id string) mime.Severity {
 	r, ok := mime.RuleByID(id)

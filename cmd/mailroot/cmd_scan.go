@@ -84,8 +84,10 @@ into the quarantine store (see "mailroot help quarantine"); with --dry-run
 planned destination is printed instead.
 
 By default one block is printed per message with a finding at or above
---min-severity (default low), in folder order then path order, followed by
-a summary: messages and bytes per folder, findings per rule, a queue age
+--min-severity (default low): Queue items that block newer ones (Q-002,
+waiting longer than --limit blocker-age-minutes, default 240) first, oldest
+first, then the rest in folder order then path order; then a summary:
+messages and bytes per folder, findings per rule, a queue age
 histogram, the oldest queue items (blocker candidates), BadMail reasons,
 top sender domains and the files that could not be read. --all prints
 every message. --json prints JSON Lines instead (schema in README.md).
@@ -673,11 +675,19 @@ func folderRank(f mime.Folder) int {
 	return len(order)
 }
 
-// lessSuspect is the output order: root argument, "vsi N" instance (by
-// number), folder, path.
+// lessSuspect is the output order: root argument; Q-002 blocker
+// candidates first, oldest first (the likely cause of a stuck queue leads);
+// then "vsi N" instance (by number), folder, path.
 func lessSuspect(a, b *suspect) bool {
 	if a.root.index != b.root.index {
 		return a.root.index < b.root.index
+	}
+	if ba, bb := a.blocker(), b.blocker(); ba != bb {
+		return ba
+	} else if ba {
+		if ta, tb := queue.ItemTime(a.Item), queue.ItemTime(b.Item); !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
 	}
 	if a.Item.Instance != b.Item.Instance {
 		na, nb := instanceNumber(a.Item.Instance), instanceNumber(b.Item.Instance)
@@ -699,6 +709,16 @@ func instanceNumber(name string) int {
 		return -1
 	}
 	return n
+}
+
+// blocker reports whether the record carries a Q-002 finding.
+func (s *suspect) blocker() bool {
+	for _, f := range s.Findings {
+		if f.Rule == "Q-002" {
+			return true
+		}
+	}
+	return false
 }
 
 // sortSuspects sorts records into output order.

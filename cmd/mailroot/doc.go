@@ -424,8 +424,10 @@
 //	planned destination is printed instead.
 //
 //	By default one block is printed per message with a finding at or above
-//	--min-severity (default low), in folder order then path order, followed by
-//	a summary: messages and bytes per folder, findings per rule, a queue age
+//	--min-severity (default low): Queue items that block newer ones (Q-002,
+//	waiting longer than --limit blocker-age-minutes, default 240) first, oldest
+//	first, then the rest in folder order then path order; then a summary:
+//	messages and bytes per folder, findings per rule, a queue age
 //	histogram, the oldest queue items (blocker candidates), BadMail reasons,
 //	top sender domains and the files that could not be read. --all prints
 //	every message. --json prints JSON Lines instead (schema in README.md).

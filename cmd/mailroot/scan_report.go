@@ -145,7 +145,7 @@ type collector struct {
 func newCollector(se *scanEnv, step quarantineStep) *collector {
 	out := &errWriter{w: se.stdout}
 	return &collector{se: se, step: step, out: out, jl: newJSONLines(out), sum: newSummary(),
-		blockers: queue.NewBlockers(oldestKept, queue.DefaultBlockerAge, se.now)}
+		blockers: queue.NewBlockers(oldestKept, time.Duration(se.mimeOpts.Limits.BlockerAgeMinutes)*time.Minute, se.now)}
 }
 
 // add takes one scanned item.

@@ -658,3 +658,61 @@ func TestScan_summaryRuleSeverity(t *testing.T) {
 		t.Errorf("summary %s: want TNEF-001 listed and 0 suspects", lines[len(lines)-1])
 	}
 }
+
+// TestScan_blockerAgeLimit: Q-002's threshold is the limit
+// blocker-age-minutes, and blocker candidates lead the output, oldest
+// first, ahead of messages with graver findings.
+func TestScan_blockerAgeLimit(t *testing.T) {
+	withNow(t, fixedNow)
+	root := filepath.Join(t.TempDir(), "copy")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	pinTree(t, root, fixedNow)
+	blockers := func(args ...string) (paths []string) {
+		t.Helper()
+		out, errOut, code := runTool(t, append([]string{"audit", "--json", "--all", filepath.Join(root, "vsi 1")}, args...)...)
+		if code != exitSuspects {
+			t.Fatalf("%v: exit status %d: %s", args, code, errOut)
+		}
+		var lastTime time.Time
+		leading := true
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var m jsonMessage
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Kind != "message" {
+				continue
+			}
+			isBlocker := false
+			for _, f := range m.Findings {
+				isBlocker = isBlocker || f.Rule == "Q-002"
+			}
+			if isBlocker {
+				if !leading {
+					t.Errorf("%v: blocker candidate %s printed after other messages", args, m.Path)
+				}
+				mt, _ := time.Parse(time.RFC3339, m.MTime)
+				if mt.Before(lastTime) {
+					t.Errorf("%v: blocker %s (%s) printed after a newer one", args, m.Path, m.MTime)
+				}
+				lastTime = mt
+				paths = append(paths, m.Path)
+			}
+			leading = leading && isBlocker
+		}
+		return paths
+	}
+	def := blockers()
+	if len(def) < 2 {
+		t.Fatalf("default threshold: blocker candidates %v, want at least 2 in the pinned tree", def)
+	}
+	// The pinned Queue items are 24h22m, 23h37m and 20h44m old.
+	if some := blockers("--limit", "blocker-age-minutes=1440"); len(some) != 1 || some[0] != def[0] {
+		t.Errorf("blocker-age-minutes=1440: candidates %v, want only the oldest, %s", some, def[0])
+	}
+	if none := blockers("--limit", "blocker-age-minutes=10000"); len(none) != 0 {
+		t.Errorf("blocker-age-minutes=10000: candidates %v, want none", none)
+	}
+}
