@@ -134,7 +134,7 @@ func (e *entity) mediaType() string {
 		return ""
 	}
 	pl := readParams(f.cleanValue())
-	return strings.ToLower(pl.token)
+	return strings.ToLower(cleanToken(pl.token))
 }
 
 func (e *entity) encoding() string {

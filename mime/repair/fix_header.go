@@ -108,6 +108,10 @@ func (r *repairer) fixParams(e *entity, f *hfield) {
 	if pl.unclosedQuote {
 		fixes = append(fixes, fix{"CT-003", "unterminated quoted string closed"})
 	}
+	if t := cleanToken(pl.token); t != pl.token {
+		// mediaType reads the cleaned token: the header must say it.
+		fixes = append(fixes, fix{"CT-003", fmt.Sprintf("quote, parenthesis or backslash removed from %q", printable(pl.token))})
+	}
 	if pl.emptyParams > 0 {
 		fixes = append(fixes, fix{"CT-003", fmt.Sprintf("%d empty parameters (;;) removed", pl.emptyParams)})
 	}
@@ -186,13 +190,19 @@ func readParams(v []byte) paramList {
 	return pl
 }
 
-// cleanToken keeps the bytes a media type or disposition token may hold
-// (RFC 2045 5.1): a quote or a parenthesis there would open a string or a
-// comment that never closes.
+// cleanToken drops from a media type or disposition token the bytes that
+// would open a quoted string, a comment or a quoted pair that never closes
+// in the rewritten header. Other bytes are kept, even where RFC 2045 5.1
+// does not allow them: the type must read as it did before the rewrite
+// (",multipart/mixed" is no multipart to the scanner, and must not become
+// one), and mediaType reads it the same way.
 func cleanToken(t string) string {
+	if !strings.ContainsAny(t, "\"()\\") {
+		return t
+	}
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
-		if c := t[i]; isTokenByte(c) || c == '/' || c >= 0x80 {
+		if c := t[i]; c != '"' && c != '(' && c != ')' && c != '\\' {
 			b.WriteByte(c)
 		}
 	}

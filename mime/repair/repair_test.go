@@ -448,6 +448,29 @@ func TestRepair_neverFoldsAStrayHeaderLine(t *testing.T) {
 	}
 }
 
+// TestRepair_rewriteKeepsTheMediaType: rewriting a parameter list keeps
+// the media type as the scanner read it, even a malformed one: dropping
+// the comma of ",multipart/mixed" would make a multipart out of a part
+// the repair had read as a leaf, and leave its body unrepaired (found by
+// FuzzRepair).
+func TestRepair_rewriteKeepsTheMediaType(t *testing.T) {
+	in := "Content-Type: ,multipart/mixed; boundary=\"n8\r\n\r\n--n8\r\n0\r\n"
+	out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte("Content-Type: ,multipart/mixed;")) {
+		t.Errorf("the media type changed: %q", out)
+	}
+	if !contains(res.Fixed(), "CT-003") {
+		t.Errorf("fixed %v, want CT-003", res.Fixed())
+	}
+	again, res2, err := Repair(out, Options{FileTime: fileTime})
+	if err != nil || !bytes.Equal(again, out) || len(res2.Changes) != 0 {
+		t.Errorf("a second repair changed %v (err %v):\n%q\n%q", res2.Changes, err, out, again)
+	}
+}
+
 func hasManual(res *Result, rule string) bool {
 	for _, m := range res.Manual {
 		if m.Rule == rule {
