@@ -51,7 +51,9 @@ Sub-commands:
   restore ID...     move the original files back to their original paths,
                     after checking their SHA-256; refuses if a file exists
                     there now, or if the original folder now leads
-                    elsewhere through a link; --dry-run shows the moves
+                    elsewhere through a link, and (without --force) if a
+                    crash-class finding would go back into a folder a mail
+                    service reads; --dry-run shows the moves
   verify            rehash every file of every item against item.json and
                     report missing, altered and unexpected files (a
                     fixed.eml edited by hand is reported until
@@ -107,7 +109,7 @@ func init() {
 			fs.StringVar(&o.dir, "quarantine", "", "quarantine store `DIR`")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "restore: change nothing; print the moves")
 			fs.BoolVar(&o.dryRun, "n", false, "short for --dry-run")
-			fs.BoolVar(&o.force, "force", false, "add: move files out of a Queue folder even while SMTPSVC runs")
+			fs.BoolVar(&o.force, "force", false, "add: move files out of a Queue folder even while SMTPSVC runs; restore: put back a message with crash-class findings")
 			fs.StringVar(&o.state, "state", "", "list: only items in `STATE` (quarantined, restored, repaired, replayed)")
 			fs.StringVar(&o.rule, "rule", "", "list: only items with a finding of `RULE`")
 			fs.StringVar(&o.folder, "folder", "", "list: only items from folders of `KIND` ("+folderKinds()+")")
@@ -583,7 +585,15 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 	jl := newJSONLines(e.stdout)
 	problems := 0
 	for _, id := range ids {
-		res, rerr := s.Restore(ctx, id, o.dryRun)
+		// The checks of a dry run first (state, hashes, paths), then
+		// the guard, then the moves.
+		res, rerr := s.Restore(ctx, id, true)
+		if rerr == nil {
+			rerr = restoreGuard(s, id, o.force)
+		}
+		if rerr == nil && !o.dryRun {
+			res, rerr = s.Restore(ctx, id, false)
+		}
 		if errors.Is(rerr, context.Canceled) {
 			return rerr
 		}
@@ -615,6 +625,40 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 		return &exitError{code: exitPartial}
 	}
 	return nil
+}
+
+// restoreGuard refuses, without --force, to put back an item whose
+// findings include a crash-class one into a folder that a mail service
+// reads (Queue, PickUp, Drop, Exchange Pickup, Replay): it would feed the
+// service the message that crashed it. Restore is for false positives;
+// a broken message goes back as a fixed copy, through repair and replay.
+func restoreGuard(s *quarantine.Store, id string, force bool) error {
+	if force {
+		return nil
+	}
+	rec, err := s.Get(id)
+	if err != nil {
+		return err
+	}
+	switch rec.Folder {
+	case mime.FolderQueue, mime.FolderPickup, mime.FolderDrop, mime.FolderExchangePickup, mime.FolderReplay:
+	default:
+		return nil
+	}
+	if rec.MaxSeverity() < mime.Crash {
+		return nil
+	}
+	var rules []string
+	seen := map[string]bool{}
+	for _, f := range rec.Findings {
+		if f.Severity >= mime.Crash && !seen[f.Rule] {
+			seen[f.Rule] = true
+			rules = append(rules, f.Rule)
+		}
+	}
+	return fmt.Errorf("quarantine %s: refusing to restore a message with crash-class findings (%s) into its %s folder, where the mail service would read it again; "+
+		"send a fixed copy with \"mailroot repair %s\" then \"mailroot replay %s\", or, if the findings are false positives, restore with --force",
+		id, strings.Join(rules, ", "), rec.Folder, id, id)
 }
 
 func runQuarantineVerify(ctx context.Context, e *env, o *quarantineOptions, args []string) (err error) {

@@ -127,14 +127,38 @@ func TestQuarantineCLI_scanRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("verify: %d\n%s", code, out)
 	}
 
-	// Dry-run restore changes nothing.
-	code, out, _ = runCLI(t, append([]string{"quarantine", "restore", "--dry-run", "--quarantine", store}, ids...)...)
-	if code != 0 || !strings.Contains(out, "would restore") || len(hashTree(t, root)) == len(orig) {
-		t.Fatalf("dry-run restore: %d\n%s", code, out)
+	// Dry-run restore changes nothing. Without --force, an item with a
+	// crash-class finding does not go back where the service reads it.
+	refusal := func(errs string) []string {
+		var refused []string
+		for _, id := range ids {
+			if strings.Contains(errs, "quarantine "+id+": refusing to restore a message with crash-class findings") {
+				refused = append(refused, id)
+			}
+		}
+		return refused
+	}
+	code, out, errs = runCLI(t, append([]string{"quarantine", "restore", "--dry-run", "--quarantine", store}, ids...)...)
+	dryRefused := refusal(errs)
+	if code != exitPartial || !strings.Contains(out, "would restore") || len(dryRefused) == 0 || len(hashTree(t, root)) == len(orig) {
+		t.Fatalf("dry-run restore: %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = runCLI(t, append([]string{"quarantine", "restore", "--quarantine", store}, ids...)...)
+	refused := refusal(errs)
+	if code != exitPartial || len(refused) != len(dryRefused) || len(refused) == len(ids) || !strings.Contains(errs, "mailroot repair "+refused[0]) {
+		t.Fatalf("restore without --force: %d, refused %v of %v\n%s%s", code, refused, ids, out, errs)
+	}
+	for _, id := range refused {
+		rec := readRecordJSON(t, store, id)
+		for _, f := range rec.Originals() {
+			if _, err := os.Lstat(f.OriginalPath); err == nil {
+				t.Errorf("refused item %s: %s restored anyway", id, f.OriginalPath)
+			}
+		}
+	}
+	code, out, errs = runCLI(t, append([]string{"quarantine", "restore", "--force", "--quarantine", store}, refused...)...)
 	if code != 0 {
-		t.Fatalf("restore: %d\n%s%s", code, out, errs)
+		t.Fatalf("restore --force: %d\n%s%s", code, out, errs)
 	}
 	after := hashTree(t, root)
 	if len(after) != len(orig) {
@@ -250,4 +274,18 @@ func TestQuarantineHelp_exitStatus(t *testing.T) {
 	if c == nil || !strings.Contains(c.Long, "EXIT STATUS") || !strings.Contains(c.Long, "11") {
 		t.Fatal("quarantine help lacks an EXIT STATUS section with the locked status")
 	}
+}
+
+// readRecordJSON reads an item's item.json.
+func readRecordJSON(t *testing.T, store, id string) *quarantine.Record {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(store, id, quarantine.RecordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec quarantine.Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	return &rec
 }
