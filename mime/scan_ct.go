@@ -259,6 +259,11 @@ func scLower(c byte) byte {
 	return c
 }
 
+// TransferEncoding returns a Content-Transfer-Encoding value as the
+// scanner reads it (see scToken), so that a caller that rewrites a part
+// (the repair package) decides on the same encoding.
+func TransferEncoding(value []byte) string { return scToken(value) }
+
 // scToken returns the first token of an unstructured-looking value such
 // as Content-Transfer-Encoding: comments and white space removed, lower-cased.
 func scToken(v []byte) string {

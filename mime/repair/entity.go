@@ -3,6 +3,7 @@ package repair
 import (
 	"bytes"
 	"fmt"
+	"github.com/mailroot/mailroot/mime"
 	"strconv"
 	"strings"
 )
@@ -142,7 +143,7 @@ func (e *entity) encoding() string {
 	if f == nil {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSpace(string(unfold(stripComments(f.cleanValue())))))
+	return mime.TransferEncoding(unfold(f.cleanValue()))
 }
 
 // nextLine returns the end of the line starting at i (just past its CRLF,

@@ -214,8 +214,13 @@ func (r *repairer) fixBody(e *entity) {
 			r.change("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("part re-encoded as base64 (a line was %d octets)", longN))
 		}
 	default:
+		// An unknown encoding: re-encoding would declare one the sender
+		// did not choose.
 		if longN > limit && cte != "binary" {
 			r.manual("STR-004", e.path, e.bodyOff+longOff, fmt.Sprintf("a line is %d octets in a part with encoding %q", longN, printable(cte)))
+		}
+		if nul := bytes.IndexByte(body, 0); nul >= 0 && cte != "binary" {
+			r.manual("STR-006", e.path, e.bodyOff+nul, fmt.Sprintf("a NUL byte in a part with encoding %q", printable(cte)))
 		}
 	}
 }

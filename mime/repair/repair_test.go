@@ -471,6 +471,44 @@ func TestRepair_rewriteKeepsTheMediaType(t *testing.T) {
 	}
 }
 
+// TestRepair_nulUnderAnUnknownEncoding: a NUL in a part whose
+// Content-Transfer-Encoding is unknown is left for a manual fix, as a long
+// line there is (found by FuzzRepair: it was neither fixed nor listed);
+// the encoding is read exactly as the scanner reads it.
+func TestRepair_nulUnderAnUnknownEncoding(t *testing.T) {
+	for _, tt := range []struct {
+		cte   string
+		fixed bool
+	}{
+		{"0", false},
+		{"x-foo", false},
+		{"8bit (comment) ", true},
+		{"binary (a comment) x", false}, // "binaryx" to the scanner
+		{"binary", false},
+	} {
+		in := "From: a@b.example\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: " + tt.cte + "\r\n\r\na\x00b\r\n"
+		out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := scan(t, out, "")
+		switch {
+		case tt.cte == "binary":
+			if rep.Has("STR-006") || len(res.Changes) != 0 {
+				t.Errorf("%s: changes %v, findings %v; want none", tt.cte, res.Changes, rep.Findings)
+			}
+		case tt.fixed:
+			if !contains(res.Fixed(), "STR-006") || rep.Has("STR-006") {
+				t.Errorf("%s: fixed %v, rescan %v; want STR-006 fixed", tt.cte, res.Fixed(), rep.Findings)
+			}
+		default:
+			if contains(res.Fixed(), "STR-006") || !hasManual(res, "STR-006") || !rep.Has("STR-006") {
+				t.Errorf("%s: fixed %v, manual %v; want STR-006 manual", tt.cte, res.Fixed(), res.Manual)
+			}
+		}
+	}
+}
+
 func hasManual(res *Result, rule string) bool {
 	for _, m := range res.Manual {
 		if m.Rule == rule {
