@@ -243,10 +243,17 @@ func (r *repairer) setBody(e *entity, body []byte, cte string) {
 // of a message/rfc822 part), where MIME-Version belongs.
 func (e *entity) isMessage() bool { return e.depth == 0 || e.isInner }
 
-// setField sets the first field of that name, or appends one.
+// setField sets every field of that name (a repeated field must not
+// contradict the first), or appends one.
 func (r *repairer) setField(e *entity, name, display, value string) {
-	if f := e.field(name); f != nil {
-		f.setValue([]byte(value))
+	found := false
+	for _, f := range e.fields {
+		if f.name == name {
+			f.setValue([]byte(value))
+			found = true
+		}
+	}
+	if found {
 		return
 	}
 	e.fields = append(e.fields, &hfield{name: name, off: e.bodyOff, raw: []byte(display + ": " + value + "\r\n")})
@@ -262,17 +269,12 @@ func (r *repairer) setField(e *entity, name, display, value string) {
 func (r *repairer) wrapOctetStream(e *entity) {
 	name := "part-" + e.path + "-undecodable.b64"
 	origType := ""
-	var kept []*hfield
-	for _, f := range e.fields {
-		switch f.name {
-		case "content-type":
-			origType = strings.TrimSpace(string(unfold(f.value())))
-		case "content-disposition", "content-transfer-encoding":
-		default:
-			kept = append(kept, f)
-		}
+	if f := e.field("content-type"); f != nil {
+		origType = strings.TrimSpace(string(unfold(f.value())))
 	}
-	e.fields = kept
+	// Fields are rewritten in place, never removed: removing one from the
+	// middle could leave two stray header lines side by side, which read
+	// as the start of the body. A repeated field says the same as the first.
 	r.setField(e, "content-type", "Content-Type", `application/octet-stream; name="`+name+`"`)
 	r.setField(e, "content-disposition", "Content-Disposition", `attachment; filename="`+name+`"`)
 	if origType != "" {

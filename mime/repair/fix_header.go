@@ -75,6 +75,18 @@ func (r *repairer) fixControls(e *entity, f *hfield) {
 		}
 		out = append(out, c)
 	}
+	// The removal must not change what the first line is to a reader: a
+	// field whose name began with controls must not become a continuation
+	// line, and a stray line of controls must not become the empty line
+	// that ends the header (it goes altogether).
+	line := out[:nextLine(out, 0)]
+	if lead := len(line) - len(bytes.TrimLeft(line, " \t")); lead > 0 && f.raw[0] != ' ' && f.raw[0] != '\t' {
+		out = out[lead:]
+		line = line[lead:]
+	}
+	if len(bytes.TrimSuffix(line, []byte("\r\n"))) == 0 {
+		out = out[len(line):]
+	}
 	f.raw = out
 	name := fieldLabel(f)
 	if nul > 0 {

@@ -509,6 +509,30 @@ func TestRepair_nulUnderAnUnknownEncoding(t *testing.T) {
 	}
 }
 
+// TestRepair_headerEndsWhereItDid: no fix may move the end of a header
+// block. Removing control bytes must not turn a field into a continuation
+// line or a stray line into the empty line that ends the header, and
+// rewriting the fields of an undecodable base64 part must not leave two
+// stray lines side by side (found by FuzzRepair). Each output rescans with
+// neither STR-001 nor a lost From.
+func TestRepair_headerEndsWhereItDid(t *testing.T) {
+	for _, in := range []string{
+		"X\r\n\x00 : v\r\nFrom: a@b.example\r\n\r\nbody\r\n",
+		"\x01\r\nFrom: a@b.example\r\n\r\nbody\r\n",
+		"Subject: x\r\n\x01\x02\r\nFrom: a@b.example\r\n\r\nbody\r\n",
+		"From: a@b.example\r\n0\r\nContent-Type: text/plain\r\n0\r\nContent-Transfer-Encoding: base64\r\n\r\n0=0\r\n",
+		"From: a@b.example\r\nX\r\nContent-Transfer-Encoding: base64\r\nY\r\nContent-Transfer-Encoding: base64\r\nZ\r\nContent-Type: text/plain\r\n\r\n0=0\r\n",
+	} {
+		out, res, err := Repair([]byte(in), Options{FileTime: fileTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := scan(t, out, ""); rep.Has("STR-001") || rep.Has("ADDR-006") {
+			t.Errorf("%q: repaired to %q (changes %v), which rescans with %v", in, out, res.Changes, rep.Findings)
+		}
+	}
+}
+
 func hasManual(res *Result, rule string) bool {
 	for _, m := range res.Manual {
 		if m.Rule == rule {
