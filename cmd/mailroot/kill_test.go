@@ -66,6 +66,14 @@ func TestKill_scanBinary(t *testing.T) {
 			<-done
 		}
 
+		if !quarantine.IsStore(store) {
+			// Killed before the store was made: nothing has moved.
+			moved = checkKillInvariant(t, round, root, store, want)
+			if moved != 0 {
+				t.Fatalf("round %d: %d files in a folder that is no store", round, moved)
+			}
+			continue
+		}
 		code, out, errs := runCLI(t, "quarantine", "recover", "--quarantine", store)
 		if code != 0 {
 			t.Fatalf("round %d (killed after %v): recover: status %d\n%s%s", round, delay, code, out, errs)
