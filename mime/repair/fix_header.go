@@ -204,7 +204,7 @@ func readParams(v []byte) paramList {
 
 // cleanToken drops from a media type or disposition token the bytes that
 // would open a quoted string, a comment or a quoted pair that never closes
-// in the rewritten header. Other bytes are kept, even where RFC 2045 5.1
+// in the rewritten header, and with them any ';' or white space they hid. Other bytes are kept, even where RFC 2045 5.1
 // does not allow them: the type must read as it did before the rewrite
 // (",multipart/mixed" is no multipart to the scanner, and must not become
 // one), and mediaType reads it the same way.
@@ -212,9 +212,13 @@ func cleanToken(t string) string {
 	if !strings.ContainsAny(t, "\"()\\") {
 		return t
 	}
+	// A quote or comment may have hidden a ';' or white space, which
+	// would split the token once the quote is gone: they go too.
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
-		if c := t[i]; c != '"' && c != '(' && c != ')' && c != '\\' {
+		switch c := t[i]; c {
+		case '"', '(', ')', '\\', ';', ' ', '\t', '\r', '\n':
+		default:
 			b.WriteByte(c)
 		}
 	}

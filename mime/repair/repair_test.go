@@ -469,6 +469,19 @@ func TestRepair_rewriteKeepsTheMediaType(t *testing.T) {
 	if err != nil || !bytes.Equal(again, out) || len(res2.Changes) != 0 {
 		t.Errorf("a second repair changed %v (err %v):\n%q\n%q", res2.Changes, err, out, again)
 	}
+
+	// A quote in the type hid a ';': with the quote gone, the ';' must not
+	// split the type into a type and a parameter without '=' (FuzzRepair).
+	out, _, err = Repair([]byte("Content-Type:\"00;000\r\n\r\nx\r\n"), Options{FileTime: fileTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, res2, _ := Repair(out, Options{FileTime: fileTime}); !bytes.Equal(again, out) || len(res2.Changes) != 0 {
+		t.Errorf("a second repair changed %v:\n%q\n%q", res2.Changes, out, again)
+	}
+	if rep := scan(t, out, ""); rep.Has("CT-003") {
+		t.Errorf("%q still has CT-003: %v", out, rep.Findings)
+	}
 }
 
 // TestRepair_nulUnderAnUnknownEncoding: a NUL in a part whose
