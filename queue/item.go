@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -52,4 +54,34 @@ type Stream struct {
 	// file's own unnamed data stream is never listed.
 	Name string
 	Size int64
+}
+
+// Refresh reads again what the walk recorded about an item's files
+// (sizes, times, attributes, NTFS streams) and recomputes its file-system
+// findings, for an item that changed on disk between the walk and a move.
+// A BadMail unit keeps its members, reason and Q-003 finding. The error
+// names the file that vanished or is no longer a regular file.
+func Refresh(it *Item) error {
+	for i := range it.Members {
+		m := &it.Members[i]
+		fi, err := os.Lstat(m.Path)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is no longer a regular file (%s)", m.Path, fi.Mode().Type())
+		}
+		m.Size, m.ModTime = fi.Size(), fi.ModTime()
+		if streams, err := listStreams(m.Path); err == nil {
+			m.Streams = streams
+		}
+		if m.Path == it.Path {
+			it.Size, it.ModTime = fi.Size(), fi.ModTime()
+			it.Created, it.ReadOnly = fileAttrs(fi)
+		}
+	}
+	if it.Folder != mime.FolderBadMail {
+		it.Findings = fileFindings(*it)
+	}
+	return nil
 }

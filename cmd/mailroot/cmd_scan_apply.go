@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -177,36 +177,44 @@ func (st *storeStep) apply(ctx context.Context, s *suspect) error {
 	return nil
 }
 
-// rescanAndAdd handles a *ChangedError from Add.
+// rescanAndAdd handles a *ChangedError from Add: the item's files are
+// read again (queue.Refresh, then the scanner), its findings selected as
+// the walk's were (--rule, --skip-rule), and it is moved only if they
+// still reach --quarantine-at. The record then describes the bytes moved.
 func (st *storeStep) rescanAndAdd(ctx context.Context, store *quarantine.Store, s *suspect, cerr error) (*quarantine.Record, error) {
 	it := s.Item
-	for i := range it.Members {
-		fi, err := os.Lstat(it.Members[i].Path)
-		if err != nil {
-			return nil, cerr
-		}
-		it.Members[i].Size, it.Members[i].ModTime = fi.Size(), fi.ModTime()
-		if it.Members[i].Path == it.Path {
-			it.Size, it.ModTime = fi.Size(), fi.ModTime()
-		}
+	it.Members = append([]queue.Member(nil), s.Item.Members...)
+	if err := queue.Refresh(&it); err != nil {
+		return nil, cerr
 	}
 	rep, err := st.se.scanItem(&it)
 	if err != nil || rep == nil {
 		return nil, cerr
 	}
-	fsFindings := it.Findings
-	max := mime.Severity(0)
-	for _, f := range append(append([]mime.Finding(nil), fsFindings...), rep.Findings...) {
-		if f.Severity > max {
-			max = f.Severity
+	var found []mime.Finding
+	for _, f := range append(append([]mime.Finding(nil), it.Findings...), rep.Findings...) {
+		if st.se.ruleOn(f.Rule) {
+			found = append(found, f)
 		}
 	}
-	if max < st.se.opts.quarantineAt {
+	for _, f := range s.Findings {
+		if f.Rule == "Q-002" { // from the walk as a whole, not from the file
+			found = append(found, f)
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Offset < found[j].Offset })
+	top := mime.Severity(0)
+	for _, f := range found {
+		top = max(top, f.Severity)
+	}
+	if top < st.se.opts.quarantineAt {
 		return nil, errors.New(cerr.Error() + "; rescanned: it no longer reaches --quarantine-at, left in place")
 	}
-	s.Item, s.Report = it, rep
-	return store.Add(ctx, quarantine.AddRequest{Item: it, Report: rep, Force: st.se.opts.force,
-		ScannedSHA256: map[string]string{it.Path: rep.SHA256}, Note: "rescanned after it changed during the scan"})
+	s.Item, s.Report, s.Findings, s.Max = it, rep, found, top
+	req := quarantine.AddRequest{Item: it, Report: reportWithoutFindings(rep), Force: st.se.opts.force,
+		ScannedSHA256: map[string]string{it.Path: rep.SHA256}, Note: "rescanned after it changed during the scan"}
+	req.Item.Findings = found
+	return store.Add(ctx, req)
 }
 
 // reportWithoutFindings returns a copy of rep whose findings are left to

@@ -3,12 +3,15 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailroot/mailroot/mime"
 	"github.com/mailroot/mailroot/quarantine"
 )
 
@@ -159,6 +162,110 @@ func TestScan_rescanAfterChangeBeforeMove(t *testing.T) {
 			}
 			if code, out, errs := runCLI(t, "quarantine", "verify", "--quarantine", store); code != 0 {
 				t.Errorf("verify: %d\n%s%s", code, out, errs)
+			}
+		})
+	}
+}
+
+// TestScan_rescanSelectsFindingsAsTheWalk: the rescan after a change keeps
+// the walk's rule selection and reports what it found in the new bytes.
+//
+//   - skip-rule: a read-only PickUp file is a suspect only through its
+//     crash content (ENV-004, the read-only finding, is skipped); rewritten
+//     clean before the move, it is left in place, although it is still
+//     read-only.
+//   - new findings: rewritten with another crash pattern (a control byte
+//     in Message-ID instead of the empty charset), it is quarantined, and
+//     the printed record and item.json hold the new finding, not the old.
+func TestScan_rescanSelectsFindingsAsTheWalk(t *testing.T) {
+	otherCrash := strings.Replace(strings.Replace(rescanCrashMsg, `charset=""; `, `name="abc"; `, 1),
+		"<lunch@example.com>", "<lunch\x01example.com>", 1)
+	clean := strings.Replace(rescanCrashMsg, `charset=""; `, `name="abc"; `, 1)
+	if len(otherCrash) != len(rescanCrashMsg) || len(clean) != len(rescanCrashMsg) {
+		t.Fatal("the rewrites must keep the length")
+	}
+	for _, c := range []struct {
+		name, folder, rewrite string
+		args                  []string
+		code                  int
+		want, notWant         string // rule in the record's findings, rule not there
+	}{
+		{"skip-rule", "PickUp", clean, []string{"--quarantine-at", "medium", "--skip-rule", "ENV-004"}, exitPartial, "", "ENV-004"},
+		{"new findings", "Queue", otherCrash, []string{"--quarantine-at", "crash"}, exitSuspects, "STR-007", "CT-001"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer quarantine.SetServiceCheck(func(string) (bool, error) { return false, nil })()
+			withNow(t, fixedNow)
+			vsi := filepath.Join(t.TempDir(), "mr", "vsi 1")
+			dir := filepath.Join(vsi, c.folder)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "NTFS_00000001.EML")
+			mode := os.FileMode(0o644)
+			if c.folder == "PickUp" {
+				mode = 0o444
+			}
+			if err := os.WriteFile(path, []byte(rescanCrashMsg), mode); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(path, mode)
+			listed, moved := fixedNow.Add(-10*time.Minute), fixedNow.Add(-5*time.Minute)
+			if err := os.Chtimes(path, listed, listed); err != nil {
+				t.Fatal(err)
+			}
+			reads := 0
+			testHookBeforeOpen = func(p string) {
+				if p != path {
+					return
+				}
+				reads++
+				if reads == 2 {
+					os.Chmod(p, 0o644)
+					if err := os.WriteFile(p, []byte(c.rewrite), 0o644); err != nil {
+						t.Error(err)
+					}
+					os.Chmod(p, mode)
+				}
+				if reads <= 2 {
+					os.Chtimes(p, moved, moved)
+				}
+			}
+			defer func() { testHookBeforeOpen = nil }()
+
+			code, out, errs := runCLI(t, append([]string{"scan", vsi, "--json"}, c.args...)...)
+			if code != c.code || reads != 2 {
+				t.Fatalf("status %d (want %d), %d reads\n%s%s", code, c.code, reads, out, errs)
+			}
+			var msg jsonMessage
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				var m jsonMessage
+				if json.Unmarshal([]byte(l), &m) == nil && m.Kind == "message" && m.Path == path {
+					msg = m
+				}
+			}
+			rules := func(fs []mime.Finding) (ids []string) {
+				for _, f := range fs {
+					ids = append(ids, f.Rule)
+				}
+				return ids
+			}
+			got := rules(msg.Findings)
+			if c.want == "" {
+				if msg.Action != "skipped" || !strings.Contains(msg.Problem, "no longer reaches --quarantine-at") {
+					t.Errorf("action %q, problem %q: want left in place", msg.Action, msg.Problem)
+				}
+				if _, err := os.Lstat(path); err != nil {
+					t.Errorf("%s moved: %v", path, err)
+				}
+				return
+			}
+			if msg.Action != "quarantined" || !slices.Contains(got, c.want) || slices.Contains(got, c.notWant) || msg.Severity != "crash" {
+				t.Errorf("record: action %q, severity %q, findings %v; want %s and not %s", msg.Action, msg.Severity, got, c.want, c.notWant)
+			}
+			rec := readRecordJSON(t, filepath.Join(vsi, quarantine.DefaultDirName), msg.QuarantineID)
+			if rf := rules(rec.Findings); !slices.Contains(rf, c.want) || slices.Contains(rf, c.notWant) {
+				t.Errorf("item.json findings %v; want %s and not %s", rf, c.want, c.notWant)
 			}
 		})
 	}
