@@ -238,7 +238,8 @@ func TestRepairCLI_diffOutput(t *testing.T) {
 // warning "mailroot: warning: ID: PATH has the same Message-ID <ID>: the
 // message may be sent twice" on stderr; a file with the same bytes draws
 // "holds the same bytes" instead (not both); a file with another
-// Message-ID draws none. The warnings do not stop a dry run (status 0).
+// Message-ID draws none, even when another field or its body names the
+// ID. The warnings do not stop a dry run (status 0).
 func TestReplayCLI_duplicateMessageIDWarning(t *testing.T) {
 	store, id, vsi := addMessageForRepair(t, "NTFS_0001.EML", repairCrashMsg)
 	if code, out, errs := runCLI(t, "repair", id, "--quarantine", store); code != 0 {
@@ -261,6 +262,12 @@ func TestReplayCLI_duplicateMessageIDWarning(t *testing.T) {
 		{"same Message-ID in the original folder", "Queue", sameID, idWarn},
 		{"same bytes in PickUp", "PickUp", string(fixed), "holds the same bytes: the message may be sent twice"},
 		{"other Message-ID", "PickUp", otherID, ""},
+		// Only the Message-ID field counts: a reply naming the ID, or a
+		// body quoting it (after a header with bare LF endings), is
+		// another message.
+		{"reply naming the ID", "PickUp", strings.Replace(otherID, "To: bob", "In-Reply-To: <lunch@example.com>\r\nTo: bob", 1), ""},
+		{"body quoting the ID, LF endings", "PickUp", strings.ReplaceAll(otherID+"see <lunch@example.com>\r\n", "\r\n", "\n"), ""},
+		{"same ID folded, LF endings", "Queue", "From: a@example.com\nMessage-ID:\n <lunch@example.com> (resent)\n\nx\n", idWarn},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -252,7 +252,7 @@ func duplicates(t Target, rec *quarantine.Record, st *quarantine.Store, data []b
 			switch {
 			case bytes.Equal(b, data) || contains(sums, sha(b)):
 				warn = append(warn, fmt.Sprintf("%s holds the same bytes: the message may be sent twice", p))
-			case msgID != "" && strings.Contains(string(headOf(b)), msgID):
+			case msgID != "" && idKey(messageIDOf(b)) == idKey(msgID):
 				warn = append(warn, fmt.Sprintf("%s has the same Message-ID %s: the message may be sent twice", p, msgID))
 			}
 		}
@@ -284,11 +284,56 @@ func readHead(p string, n int64) ([]byte, error) {
 	return b[:k], nil
 }
 
-func headOf(b []byte) []byte {
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		return b[:i]
+// idKey is the part of a Message-ID value that identifies the message: the
+// <...> (comments and white space around it aside), else the whole value.
+func idKey(v string) string {
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if j := strings.IndexByte(v[i:], '>'); j >= 0 {
+			return v[i : i+j+1]
+		}
 	}
-	return b
+	return strings.TrimSpace(v)
+}
+
+// messageIDOf returns the value of the first Message-ID field in the
+// header at the start of b (unfolded, trimmed), or "". The header ends at
+// the first empty line, whatever the line endings (a file in a queue
+// folder may have bare LF); pickup x-sender/x-receiver lines read as
+// fields. Only that field counts: an In-Reply-To or References naming the
+// same ID, or a body quoting it, is another message.
+func messageIDOf(b []byte) string {
+	var value []byte
+	inID := false
+	for len(b) > 0 {
+		// CRLF, a bare LF or a bare CR ends a line, as the scanner reads it.
+		line := b
+		if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+			eol := 1
+			if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+				eol = 2
+			}
+			line, b = b[:i], b[i+eol:]
+		} else {
+			b = nil
+		}
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if inID {
+				value = append(value, line...)
+			}
+			continue
+		}
+		if inID {
+			break
+		}
+		if colon := bytes.IndexByte(line, ':'); colon > 0 && strings.EqualFold(strings.TrimSpace(string(line[:colon])), "message-id") {
+			inID = true
+			value = append(value, line[colon+1:]...)
+		}
+	}
+	return strings.TrimSpace(string(value))
 }
 
 func contains(s []string, x string) bool {

@@ -738,3 +738,45 @@ func TestReplay_flagsOverRecordedEnvelope(t *testing.T) {
 		t.Errorf("pickup file:\n got %q\nwant %q", got, want)
 	}
 }
+
+// FuzzMessageIDOf: the duplicate check's header reader never panics, and
+// returns one line of text that some field named Message-ID holds.
+func FuzzMessageIDOf(f *testing.F) {
+	f.Add([]byte("From: a@b\r\nMessage-ID: <x@y>\r\n\r\nbody <z@y>\r\n"))
+	f.Add([]byte("x-sender: a@b\nMessage-Id:\n <x@y>\n (c)\n\n"))
+	f.Add([]byte("In-Reply-To: <x@y>\r\n\r\nMessage-ID: <x@y>\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		id := messageIDOf(raw)
+		if id == "" {
+			return
+		}
+		if strings.ContainsAny(id, "\r\n") {
+			t.Fatalf("Message-ID %q spans lines", id)
+		}
+		if !bytes.Contains(bytes.ToLower(raw), []byte("message-id")) {
+			t.Fatalf("Message-ID %q from a header with no such field", id)
+		}
+		if k := idKey(id); k == "" || !strings.Contains(id, k) {
+			t.Fatalf("idKey(%q) = %q", id, k)
+		}
+	})
+}
+
+// TestMessageIDOf: only the Message-ID field, in the header, counts.
+func TestMessageIDOf(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"From: a@b\r\nMessage-ID: <x@y>\r\n\r\n", "<x@y>"},
+		{"In-Reply-To: <x@y>\r\nReferences: <x@y>\r\n\r\nMessage-ID: <x@y>\r\n", ""},
+		{"x-sender: a@b\nmessage-id:\n\t<x@y>\nSubject: s\n\nbody\n", "\t<x@y>"},
+		{"Message-ID: <x@y>\r<z@y>\r\r", "<x@y>"},
+		{"Message-ID : <x@y> (first)\r\nMessage-ID: <z@y>\r\n\r\n", "<x@y> (first)"},
+		{"Subject: s\r\n\r\n", ""},
+	} {
+		if got := messageIDOf([]byte(tc.in)); got != strings.TrimSpace(tc.want) {
+			t.Errorf("messageIDOf(%q) = %q, want %q", tc.in, got, strings.TrimSpace(tc.want))
+		}
+	}
+	if idKey(" <x@y> (c)") != "<x@y>" || idKey("x@y") != "x@y" {
+		t.Errorf("idKey: %q %q", idKey(" <x@y> (c)"), idKey("x@y"))
+	}
+}
