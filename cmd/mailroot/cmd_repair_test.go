@@ -18,31 +18,7 @@ const repairCrashMsg = "From: Alice <alice@example.com>\nTo: bob@example.net\nSu
 // and its full ID.
 func addForRepair(t *testing.T, name string) (store, id string) {
 	t.Helper()
-	root := t.TempDir()
-	q := filepath.Join(root, "vsi 1", "Queue")
-	if err := os.MkdirAll(q, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "vsi 1", "PickUp"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(q, name)
-	if err := os.WriteFile(p, []byte(repairCrashMsg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store = filepath.Join(root, "store")
-	code, out, errs := runCLI(t, "quarantine", "add", p, "--quarantine", store, "--json")
-	if code != 0 {
-		t.Fatalf("add: %d\n%s%s", code, out, errs)
-	}
-	for _, m := range jsonLinesOf(t, out) {
-		if s, ok := m["id"].(string); ok && s != "" {
-			id = s
-		}
-	}
-	if len(id) != 12 {
-		t.Fatalf("no full ID in %s", out)
-	}
+	store, id, _ = addMessageForRepair(t, name, repairCrashMsg)
 	return store, id
 }
 
