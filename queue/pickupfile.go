@@ -526,3 +526,19 @@ func Drop(dir, name, tempDir string, write func(w io.Writer) error) (*Staged, er
 	}
 	return s, nil
 }
+
+// ClearReadOnly makes a file that goes into a pickup folder writable: the
+// Windows read-only attribute is cleared (on Unix the owner gets write
+// permission), because the service sends a read-only file on every
+// restart and never removes it (KB 221432). It reports whether the file
+// was read-only.
+func ClearReadOnly(path string) (bool, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return false, err
+	}
+	if _, ro := fileAttrs(fi); !ro {
+		return false, nil
+	}
+	return true, dropClearReadOnly(path)
+}

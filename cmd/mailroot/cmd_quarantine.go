@@ -52,8 +52,10 @@ Sub-commands:
                     after checking their SHA-256; refuses if a file exists
                     there now, or if the original folder now leads
                     elsewhere through a link, and (without --force) if a
-                    crash-class finding would go back into a folder a mail
-                    service reads; --dry-run shows the moves
+                    replayed item or a crash-class finding would go back
+                    into a folder a mail service reads; a file restored
+                    into a pickup folder loses its read-only attribute;
+                    --dry-run shows the moves
   verify            rehash every file of every item against item.json and
                     report missing, altered and unexpected files (a
                     fixed.eml edited by hand is reported until
@@ -109,7 +111,7 @@ func init() {
 			fs.StringVar(&o.dir, "quarantine", "", "quarantine store `DIR`")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "restore: change nothing; print the moves")
 			fs.BoolVar(&o.dryRun, "n", false, "short for --dry-run")
-			fs.BoolVar(&o.force, "force", false, "add: move files out of a Queue folder even while SMTPSVC runs; restore: put back a message with crash-class findings")
+			fs.BoolVar(&o.force, "force", false, "add: move files out of a Queue folder even while SMTPSVC runs; restore: put back a replayed message or one with crash-class findings")
 			fs.StringVar(&o.state, "state", "", "list: only items in `STATE` (quarantined, restored, repaired, replayed)")
 			fs.StringVar(&o.rule, "rule", "", "list: only items with a finding of `RULE`")
 			fs.StringVar(&o.folder, "folder", "", "list: only items from folders of `KIND` ("+folderKinds()+")")
@@ -573,14 +575,19 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 		return err
 	}
 	defer ss.closeInto(&err)
-	// Resolve every ID first: a typo changes nothing.
-	ids := make([]string, len(args))
-	for i, a := range args {
+	// Resolve every ID first: a typo changes nothing. An item named twice
+	// (or by two prefixes) is restored once.
+	var ids []string
+	seen := map[string]bool{}
+	for _, a := range args {
 		id, rerr := s.Resolve(a)
 		if rerr != nil {
 			return idError(rerr)
 		}
-		ids[i] = id
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
 	}
 	jl := newJSONLines(e.stdout)
 	problems := 0
@@ -608,6 +615,8 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 		action := "restored"
 		if o.dryRun {
 			action = "would-restore"
+		} else {
+			clearReadOnlyInPickup(e, s, id, res)
 		}
 		if e.json {
 			jl.write(map[string]any{"kind": action, "action": action, "id": id, "files": res.Files})
@@ -627,11 +636,31 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 	return nil
 }
 
-// restoreGuard refuses, without --force, to put back an item whose
-// findings include a crash-class one into a folder that a mail service
-// reads (Queue, PickUp, Drop, Exchange Pickup, Replay): it would feed the
-// service the message that crashed it. Restore is for false positives;
-// a broken message goes back as a fixed copy, through repair and replay.
+// clearReadOnlyInPickup clears the read-only attribute of files restored
+// into a pickup folder (KB 221432: the service sends a read-only file on
+// every restart and never removes it), and says so.
+func clearReadOnlyInPickup(e *env, s *quarantine.Store, id string, res *quarantine.RestoreResult) {
+	rec, err := s.Get(id)
+	if err != nil || !rec.Folder.IsPickupLike() {
+		return
+	}
+	for _, f := range res.Files {
+		cleared, err := queue.ClearReadOnly(f.To)
+		switch {
+		case err != nil:
+			fmt.Fprintf(e.stderr, "mailroot: warning: %s: could not clear the read-only attribute (the %s service would send it on every restart): %s\n", sanitizeLine(f.To), rec.Folder, sanitizeLine(err.Error()))
+		case cleared:
+			fmt.Fprintf(e.stderr, "mailroot: %s: read-only attribute cleared: in a %s folder a read-only file is sent on every restart and never removed (KB 221432)\n", sanitizeLine(f.To), rec.Folder)
+		}
+	}
+}
+
+// restoreGuard refuses, without --force, to put back into a folder that a
+// mail service reads (Queue, PickUp, Drop, Exchange Pickup, Replay) an
+// item that was replayed (the message would be delivered twice) or whose
+// findings include a crash-class one (it would feed the service the
+// message that crashed it). Restore is for false positives; a broken
+// message goes back as a fixed copy, through repair and replay.
 func restoreGuard(s *quarantine.Store, id string, force bool) error {
 	if force {
 		return nil
@@ -644,6 +673,12 @@ func restoreGuard(s *quarantine.Store, id string, force bool) error {
 	case mime.FolderQueue, mime.FolderPickup, mime.FolderDrop, mime.FolderExchangePickup, mime.FolderReplay:
 	default:
 		return nil
+	}
+	for _, ev := range rec.History {
+		if ev.Action == string(quarantine.StateReplayed) {
+			return fmt.Errorf("quarantine %s: refusing to restore: it was replayed at %s (\"mailroot quarantine show %s\" says where), so the original back in its %s folder would deliver the message twice; "+
+				"if that replay never reached anyone, restore with --force", id, ev.Time.UTC().Format(time.RFC3339), id, rec.Folder)
+		}
 	}
 	if rec.MaxSeverity() < mime.Crash {
 		return nil

@@ -125,8 +125,10 @@
 //	                    after checking their SHA-256; refuses if a file exists
 //	                    there now, or if the original folder now leads
 //	                    elsewhere through a link, and (without --force) if a
-//	                    crash-class finding would go back into a folder a mail
-//	                    service reads; --dry-run shows the moves
+//	                    replayed item or a crash-class finding would go back
+//	                    into a folder a mail service reads; a file restored
+//	                    into a pickup folder loses its read-only attribute;
+//	                    --dry-run shows the moves
 //	  verify            rehash every file of every item against item.json and
 //	                    report missing, altered and unexpected files (a
 //	                    fixed.eml edited by hand is reported until
@@ -167,7 +169,7 @@
 //	  --folder KIND
 //	    	list: only items from folders of KIND (generic, queue, pickup, drop, badmail, exchange-pickup, replay)
 //	  --force
-//	    	add: move files out of a Queue folder even while SMTPSVC runs; restore: put back a message with crash-class findings
+//	    	add: move files out of a Queue folder even while SMTPSVC runs; restore: put back a replayed message or one with crash-class findings
 //	  --json
 //	    	print JSON Lines instead of text
 //	  -n
