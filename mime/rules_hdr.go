@@ -317,15 +317,29 @@ func fastDate(b []byte) bool {
 		i++
 		skip()
 	}
-	if d, ok := digits(1, 2); !ok || d < 1 || d > 31 {
+	day, ok := digits(1, 2)
+	if !ok || day < 1 {
 		return false
 	}
 	skip()
-	if !name("janfebmaraprmayjunjulaugsepoctnovdec") {
+	const months = "janfebmaraprmayjunjulaugsepoctnovdec"
+	month := -1
+	if i+3 <= len(b) {
+		for k := 0; k+3 <= len(months); k += 3 {
+			if b[i]|0x20 == months[k] && b[i+1]|0x20 == months[k+1] && b[i+2]|0x20 == months[k+2] {
+				month = k / 3
+				i += 3
+				break
+			}
+		}
+	}
+	if month < 0 {
 		return false
 	}
 	skip()
-	if _, ok := digits(4, 4); !ok {
+	year, ok := digits(4, 4)
+	if !ok || day > daysIn(month, year) {
+		// "29 Feb 2023", "31 Apr 2024": net/mail.ParseDate rejects them too.
 		return false
 	}
 	skip()
@@ -360,6 +374,21 @@ func fastDate(b []byte) bool {
 		skip()
 	}
 	return i == len(b)
+}
+
+// daysIn returns the number of days of month (0 = January) in year, by
+// the Gregorian leap-year rule that time.Parse applies.
+func daysIn(month, year int) int {
+	switch month {
+	case 1:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 3, 5, 8, 10:
+		return 30
+	}
+	return 31
 }
 
 var (

@@ -1,0 +1,130 @@
+package mime
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Regression tests for the review of the address and header rules
+// (ADDR-001, ADDR-002, ADDR-006, HDR-001, HDR-002). Each case is a whole
+// message scanned with Scan, so the finding's part, offset and line are
+// the ones a user sees.
+
+// reviewHead is the header every case starts from unless it replaces it:
+// a From, a To, a Message-ID and a Date that trip no rule.
+const reviewHead = "From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+
+// reviewCase is one message and what the scan must say about one rule.
+type reviewCase struct {
+	name string
+	rule string
+	raw  string
+	// at is the text whose first occurrence in raw is where the rule's
+	// first finding must start; empty means the rule must not be reported.
+	at   string
+	sev  Severity // expected severity of that finding
+	part string   // expected part; "1" when empty
+	msg  string   // text the message must contain, if any
+}
+
+func runReviewCases(t *testing.T, cases []reviewCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.rule+"_"+tc.name, func(t *testing.T) {
+			rep, err := Scan(strings.NewReader(tc.raw), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []Finding
+			for _, f := range rep.Findings {
+				if f.Rule == tc.rule {
+					got = append(got, f)
+				}
+			}
+			if tc.at == "" {
+				if len(got) > 0 {
+					t.Fatalf("want no %s, got:\n%s", tc.rule, findingList(got))
+				}
+				return
+			}
+			if len(got) == 0 {
+				t.Fatalf("no %s finding; all findings:\n%s", tc.rule, findingList(rep.Findings))
+			}
+			want := strings.Index(tc.raw, tc.at)
+			if want < 0 {
+				t.Fatalf("bad test: %q not in the message", tc.at)
+			}
+			f := got[0]
+			if f.Offset != int64(want) {
+				t.Errorf("%s at offset %d, want %d (%q):\n%s", tc.rule, f.Offset, want, tc.at, findingList(got))
+			}
+			if wantLine := lineAt([]byte(tc.raw), int64(want)); f.Line != wantLine {
+				t.Errorf("%s on line %d, want %d", tc.rule, f.Line, wantLine)
+			}
+			if f.Severity != tc.sev {
+				t.Errorf("%s severity %s, want %s", tc.rule, f.Severity, tc.sev)
+			}
+			part := tc.part
+			if part == "" {
+				part = "1"
+			}
+			if f.Part != part {
+				t.Errorf("%s in part %s, want %s", tc.rule, f.Part, part)
+			}
+			if tc.msg != "" && !strings.Contains(f.Message, tc.msg) {
+				t.Errorf("%s message %q does not say %q", tc.rule, f.Message, tc.msg)
+			}
+		})
+	}
+}
+
+// reviewEmbedded wraps an inner message in part 1.2 (message/rfc822) of a
+// multipart/mixed message: its header is part 1.2.1 (doc.go: the entity
+// inside a message/rfc822 part P is "P.1").
+func reviewEmbedded(inner string) string {
+	return reviewHead + "Subject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n" +
+		"--bb\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--bb\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "\r\n--bb--\r\n"
+}
+
+// ---------------------------------------------------------------- HDR-002
+
+func TestReview_dateDayOfMonth(t *testing.T) {
+	noDate := "From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <x@y>\r\n"
+	date := func(d string) string { return noDate + "Date: " + d + "\r\nSubject: s\r\n\r\nb\r\n" }
+	runReviewCases(t, []reviewCase{
+		{name: "29 Feb non-leap", rule: "HDR-002", raw: date("Mon, 29 Feb 2023 00:00:00 +0000"), at: "Mon, 29 Feb", sev: Medium},
+		{name: "31 Apr", rule: "HDR-002", raw: date("Mon, 31 Apr 2024 00:00:00 +0000"), at: "Mon, 31 Apr", sev: Medium},
+		{name: "31 Jun no weekday", rule: "HDR-002", raw: date("31 Jun 2024 10:00 +0200"), at: "31 Jun", sev: Medium},
+		{name: "31 Sep", rule: "HDR-002", raw: date("Tue, 31 Sep 2024 10:00:00 +0200"), at: "Tue, 31 Sep", sev: Medium},
+		{name: "30 Nov folded", rule: "HDR-002", raw: date("Sun,\r\n 31 Nov 2024 10:00:00 +0200"), at: "Sun,\r\n 31", sev: Medium},
+		{name: "30 Feb leap", rule: "HDR-002", raw: date("Fri, 30 Feb 2024 00:00:00 +0000"), at: "Fri, 30 Feb", sev: Medium},
+		{name: "29 Feb 1900", rule: "HDR-002", raw: date("Thu, 29 Feb 1900 00:00:00 +0000"), at: "Thu, 29 Feb", sev: Medium},
+		{name: "embedded message", rule: "HDR-002", raw: reviewEmbedded(date("Mon, 29 Feb 2023 00:00:00 +0000")), at: "Mon, 29 Feb", sev: Medium, part: "1.2.1"},
+		// Days that exist.
+		{name: "29 Feb leap", rule: "HDR-002", raw: date("Thu, 29 Feb 2024 00:00:00 +0000")},
+		{name: "29 Feb 2000", rule: "HDR-002", raw: date("Tue, 29 Feb 2000 00:00:00 +0000")},
+		{name: "28 Feb", rule: "HDR-002", raw: date("Tue, 28 Feb 2023 00:00:00 +0000")},
+		{name: "30 Apr", rule: "HDR-002", raw: date("Tue, 30 Apr 2024 00:00:00 +0000")},
+		{name: "31 Dec", rule: "HDR-002", raw: date("Tue, 31 Dec 2024 23:59:59 +0000")},
+		{name: "31 Jul lower case", rule: "HDR-002", raw: date("wed, 31 jul 2024 23:59:59 +0000")},
+	})
+}
+
+// TestReview_fastDateDays checks the allocation-free date path on its own
+// against net/mail, which the slow path is built on: fastDate must never
+// accept a day that the month does not have.
+func TestReview_fastDateDays(t *testing.T) {
+	months := []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	for _, year := range []string{"1900", "2000", "2023", "2024", "2100"} {
+		for _, m := range months {
+			for day := 27; day <= 32; day++ {
+				s := strconv.Itoa(day) + " " + m + " " + year + " 12:00:00 +0000"
+				if got, want := fastDate([]byte(s)), parseDateTolerant(s); got != want {
+					t.Errorf("fastDate(%q) = %v, net/mail says %v", s, got, want)
+				}
+			}
+		}
+	}
+}
