@@ -3,6 +3,7 @@ package mime
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Content-Type and parameter rules: CT-001 (empty charset), CT-002 (illegal
@@ -126,10 +127,16 @@ func checkParams(p *part, f *field) {
 		unclosed("CT-003", unterminated, "unterminated quoted string in %s", f.name)
 		return
 	}
+	// charset2231 is set when a charset parameter in RFC 2231 form
+	// (charset*=, charset*0=, charset*1*=, ...) is seen; its value is
+	// checked after the walk (checkCharset2231), which costs a second parse
+	// only for those rare fields.
+	charset2231 := false
+walk:
 	for i < len(v) { // v[i] == ';'
 		j, ok := hdrSkipCFWS(v, i+1)
 		if !ok || j == len(v) {
-			return // unclosed comment (CT-004) or a trailing ';' (tolerated)
+			break walk // unclosed comment (CT-004) or a trailing ';' (tolerated)
 		}
 		if v[j] == ';' {
 			bad("CT-003", i, "empty parameter (;;) in %s", f.name)
@@ -149,7 +156,7 @@ func checkParams(p *part, f *field) {
 		name := v[nameStart:nameEnd]
 		k, ok := hdrSkipCFWS(v, j)
 		if !ok {
-			return
+			break walk
 		}
 		if nameStart == nameEnd {
 			bad("CT-003", nameStart, "parameter with no name in %s", f.name)
@@ -176,7 +183,7 @@ func checkParams(p *part, f *field) {
 		if k < len(v) && (v[k] == '"' || v[k] == '(') {
 			k, ok = hdrSkipCFWS(v, k)
 			if !ok {
-				return
+				break walk
 			}
 		}
 		if k >= len(v) || v[k] != '=' {
@@ -188,14 +195,17 @@ func checkParams(p *part, f *field) {
 			i, un = paramNextSemi(v, k)
 			if un >= 0 {
 				unclosed("CT-003", un, "unterminated quoted string in %s", f.name)
-				return
+				break walk
 			}
 			continue
 		}
 		isCharset := bytes.EqualFold(name, []byte("charset"))
+		if !isCharset && isCharset2231Name(name) {
+			charset2231 = true
+		}
 		vs, ok := hdrSkipCFWS(v, k+1)
 		if !ok {
-			return // name=(comment never closed: CT-004, KB 183633
+			break walk // name=(comment never closed: CT-004, KB 183633
 		}
 		var val []byte
 		valStart := vs
@@ -212,7 +222,7 @@ func checkParams(p *part, f *field) {
 			end := hdrQuoteEnd(v, vs)
 			if end < 0 {
 				unclosed("CT-003", vs, "unterminated quoted string in %s", f.name)
-				return
+				break walk
 			}
 			valStart = vs + 1
 			val = v[valStart : end-1]
@@ -241,9 +251,124 @@ func checkParams(p *part, f *field) {
 		i, un = paramNextSemi(v, vs)
 		if un >= 0 {
 			unclosed("CT-003", un, "unterminated quoted string in %s", f.name)
-			return
+			break walk
 		}
 	}
+	if charset2231 {
+		checkCharset2231(p, f, bad)
+	}
+}
+
+// isCharset2231Name reports a parameter name that gives the charset in RFC
+// 2231 form: "charset*" (an extended value) or "charset*<n>" / "charset*<n>*"
+// (a section of a continued value), any case.
+func isCharset2231Name(name []byte) bool {
+	const base = "charset*"
+	return len(name) >= len(base) && bytes.EqualFold(name[:len(base)], []byte(base)) &&
+		param2231Suffix(string(name[len(base):]))
+}
+
+// param2231Suffix reports whether rest, what follows "name*" in a
+// parameter name, makes an RFC 2231 name: "" (name*=charset'lang'text),
+// or a section number with an optional '*' (name*0, name*1*), as
+// scParamMap joins them (numbers up to 1000).
+func param2231Suffix(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	if rest[len(rest)-1] == '*' {
+		rest = rest[:len(rest)-1]
+	}
+	if rest == "" || len(rest) > 4 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n <= 1000
+}
+
+// checkCharset2231 reports CT-001 (empty or blank) and ENC-006 (UTF-7) for
+// a charset given in RFC 2231 form, an extended value or sections:
+//
+//	charset*=utf-8''utf-7
+//	charset*0=utf; charset*1=-7
+//
+// The value checked is the one the MIME tree shows (scParamMap: percent
+// escapes decoded, the charset'language' prefix removed, sections joined in
+// number order). That prefix only says how the value is encoded, so
+//
+//	charset*=utf-8''
+//
+// has an empty value (CT-001); the prefix is checked for UTF-7 in the walk.
+// Each form is checked on its own, not only the one the tree keeps: the
+// tree keeps a plain charset (or a charset*) before the sections, while
+// other parsers prefer the RFC 2231 forms (Go's mime package does). Only
+// called when the walk saw such a name: it parses the field again and
+// allocates.
+func checkCharset2231(p *part, f *field, bad func(rule string, i int, format string, args ...any)) {
+	_, params := scParseStructured(f.value)
+	var sections []scParam
+	first := -1 // index in sections of the lowest-numbered section
+	firstN := 0
+	for _, pr := range params {
+		if !pr.hasEq || !isCharset2231Name([]byte(pr.name)) {
+			continue
+		}
+		if pr.name == "charset*" {
+			checkCharset2231Value(p, f, bad, pr, scDecode2231(pr.value, true), pr.name)
+			continue
+		}
+		n := 0
+		for _, c := range []byte(strings.TrimSuffix(pr.name[len("charset*"):], "*")) {
+			n = n*10 + int(c-'0')
+		}
+		if first < 0 || n < firstN {
+			first, firstN = len(sections), n
+		}
+		sections = append(sections, pr)
+	}
+	if first < 0 {
+		return
+	}
+	joined := scParamMap(sections)["charset"]
+	checkCharset2231Value(p, f, bad, sections[first], joined, "charset*<n> sections")
+}
+
+// checkCharset2231Value checks the decoded value of one RFC 2231 charset
+// (pr is the extended parameter, or the lowest-numbered section). CT-001
+// points at the parameter name, as for charset=""; ENC-006 at the text
+// after the charset'language' prefix, where the charset name starts.
+func checkCharset2231Value(p *part, f *field, bad func(rule string, i int, format string, args ...any), pr scParam, value, form string) {
+	if strings.Trim(value, " \t\r\n") == "" {
+		// Sections of the value may lie in the bytes cut at
+		// Limits.HeaderBytesKept: no finding then.
+		if !f.truncated {
+			bad("CT-001", pr.nameAt, "empty charset parameter in %s (RFC 2231 %s; %s=%q)", f.name, form, pr.name, displayString(pr.value, 40))
+		}
+		return
+	}
+	if !ewFoldIn(ewUTF7Charsets, []byte(strings.TrimSpace(value))) {
+		return
+	}
+	at := pr.valueAt
+	if pr.quoted {
+		at++
+	}
+	if strings.HasSuffix(pr.name, "*") { // charset'language'text
+		if a := strings.IndexByte(pr.value, '\''); a >= 0 {
+			if b := strings.IndexByte(pr.value[a+1:], '\''); b >= 0 {
+				at += a + 1 + b + 1
+			}
+		}
+	}
+	at = min(at, len(f.value))
+	reportValue(p, f, "ENC-006", at, fmt.Sprintf("UTF-7 charset %q given as RFC 2231 %s in %s (KB 317248)", displayString(value, 40), form, f.name))
 }
 
 // checkContentTypeBytes reports CT-002: a Content-Type byte that no RFC 2045
