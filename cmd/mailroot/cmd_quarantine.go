@@ -325,6 +325,8 @@ func runQuarantineAdd(ctx context.Context, e *env, o *quarantineOptions, args []
 			d := o.dir
 			if d == "" {
 				d = defaultStoreDir(l, &it)
+			} else if err := storeOutsideMailFolders(d, []queue.Dir{{Path: it.Path, Role: it.Folder, File: true}}); err != nil {
+				return err
 			}
 			jobs = append(jobs, job{item: it, dir: d})
 		}

@@ -81,3 +81,39 @@ func TestRestore_clearsReadOnlyInPickup(t *testing.T) {
 		t.Errorf("content changed: %q", b)
 	}
 }
+
+// TestStore_insideMailFolderRefused: a --quarantine store in a folder the
+// mail service reads is refused before anything is scanned or moved (the
+// service would take the journal for mail, and the scan would leave that
+// folder out as the store), for scan, scan --dry-run and quarantine add;
+// a store inside a generic folder of .eml files is fine.
+func TestStore_insideMailFolderRefused(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mr")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	vsi := filepath.Join(root, "vsi 1")
+	before, _ := treeState(root)
+	for _, args := range [][]string{
+		{"scan", vsi, "--quarantine", filepath.Join(vsi, "PickUp")},
+		{"scan", vsi, "--dry-run", "--quarantine", filepath.Join(vsi, "Queue", "q")},
+		{"scan", filepath.Join(vsi, "BadMail"), "--quarantine", filepath.Join(vsi, "BadMail", "Quarantine")},
+		{"quarantine", "add", filepath.Join(vsi, "Queue", "NTFS_00000002.EML"), "--quarantine", filepath.Join(vsi, "Queue", "store")},
+	} {
+		code, out, errs := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "which the mail service reads") {
+			t.Errorf("%v: status %d, want %d with the explanation\n%s%s", args, code, exitUsage, out, errs)
+		}
+	}
+	if after, _ := treeState(root); after != before {
+		t.Errorf("a refused run changed the tree:\n%s", lineDiff(before, after))
+	}
+	gen := filepath.Join(t.TempDir(), "exported")
+	if err := os.MkdirAll(gen, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(gen, "a.eml"), []byte("From: a@b.example\r\nContent-Type: text/plain; charset=\"\"\r\n\r\nx\r\n"), 0o644)
+	if code, out, errs := runCLI(t, "scan", gen, "--quarantine", filepath.Join(gen, "store")); code != exitSuspects {
+		t.Errorf("store inside a generic folder: status %d\n%s%s", code, out, errs)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -50,6 +51,15 @@ type quarantineStep interface {
 // not exist yet are created on first use. A dry run recovers nothing: it
 // warns about interrupted transactions instead.
 func openQuarantineStep(ctx context.Context, se *scanEnv) (quarantineStep, error) {
+	if se.opts.quarantineDir != "" {
+		for _, r := range se.roots {
+			for _, l := range r.layouts {
+				if err := storeOutsideMailFolders(se.opts.quarantineDir, l.Dirs); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	stores := existingDefaultStores(se)
 	if se.opts.dryRun {
 		for _, dir := range stores {
@@ -250,4 +260,28 @@ func defaultStoreDir(l *queue.Layout, it *queue.Item) string {
 		return filepath.Join(dir, quarantine.DefaultDirName)
 	}
 	return filepath.Join(filepath.Dir(dir), quarantine.DefaultDirName)
+}
+
+// storeOutsideMailFolders refuses a quarantine store that is, or lies
+// inside, one of the mail folders (Queue, PickUp, BadMail, Drop, Exchange
+// Pickup, Replay) in dirs: the service would take the store's journal and
+// lock file for mail, and a scan would leave that folder out as the store.
+// Generic folders may hold their store (the default does).
+func storeOutsideMailFolders(store string, dirs []queue.Dir) error {
+	sk := absKey(store)
+	for _, d := range dirs {
+		if d.Role == mime.FolderGeneric || d.Role == "" {
+			continue
+		}
+		dir := d.Path
+		if d.File {
+			dir = filepath.Dir(dir)
+		}
+		dk := absKey(dir)
+		if sk == dk || strings.HasPrefix(sk, strings.TrimSuffix(dk, string(filepath.Separator))+string(filepath.Separator)) {
+			return withHint(usageErrorf("--quarantine %s is inside the %s folder %s, which the mail service reads: it would take the store's journal and lock file for mail", store, d.Role, dir),
+				"give a folder beside the mail folders, such as \""+filepath.Join(filepath.Dir(dir), quarantine.DefaultDirName)+"\" (the default)")
+		}
+	}
+	return nil
 }
