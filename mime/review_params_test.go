@@ -24,6 +24,7 @@ type paramCase struct {
 	delta int
 	part  string
 	sev   Severity
+	check func(t *testing.T, rep *Report) // more checks, if any
 }
 
 func runParamCases(t *testing.T, cases []paramCase) {
@@ -33,6 +34,9 @@ func runParamCases(t *testing.T, cases []paramCase) {
 			rep, err := Scan(strings.NewReader(c.msg), Options{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.check != nil {
+				c.check(t, rep)
 			}
 			var got []Finding
 			for _, f := range rep.Findings {
@@ -110,5 +114,56 @@ func TestCharsetRFC2231(t *testing.T) {
 		{name: "neg-extended-prefix-only-charset", rule: "CT-001", neg: true, msg: paramTextMsg("text/plain; charset*=utf-8''us-ascii")},
 		{name: "neg-empty-section-joined", rule: "CT-001", neg: true, msg: paramTextMsg(`text/plain; charset*0=""; charset*1="us-ascii"`)},
 		{name: "neg-other-param-empty", rule: "CT-001", neg: true, msg: paramTextMsg("text/plain; charset=us-ascii; name*=''")},
+	})
+}
+
+// mpMsg is a multipart/mixed message with the given Content-Type
+// parameters and one text part delimited by boundary b.
+func mpMsg(params, b string) string {
+	return paramHeader + "Content-Type: multipart/mixed; " + params + "\r\n\r\n" +
+		"--" + b + "\r\nContent-Type: text/plain\r\n\r\nx\r\n--" + b + "--\r\n"
+}
+
+// followsBoundary checks that the scanner still reads the multipart with
+// boundary b (the one it took before MP-004 knew RFC 2231 forms): one
+// child, closed, nothing missing.
+func followsBoundary(b string) func(t *testing.T, rep *Report) {
+	return func(t *testing.T, rep *Report) {
+		t.Helper()
+		if len(rep.Parts) != 2 || rep.Parts[0].Boundary != b || rep.Parts[1].Path != "1.1" || rep.Parts[1].ContentType != "text/plain" {
+			t.Errorf("structure changed: want boundary %q and one text/plain child, got %+v", b, rep.Parts)
+		}
+		for _, f := range rep.Findings {
+			switch f.Rule {
+			case "MP-001", "MP-002", "MP-003", "MP-010":
+				t.Errorf("unexpected %s", f)
+			}
+		}
+	}
+}
+
+// TestBoundaryRFC2231 covers MP-004 for a plain boundary next to an RFC
+// 2231 one (Go's mime.ParseMediaType takes the RFC 2231 value, Python's
+// compat32 the plain one), and checks that the scanner still follows the
+// boundary it took before.
+func TestBoundaryRFC2231(t *testing.T) {
+	runParamCases(t, []paramCase{
+		{name: "plain-then-extended", rule: "MP-004", msg: mpMsg(`boundary="a"; boundary*=us-ascii''b`, "a"),
+			at: "boundary*", check: followsBoundary("a")},
+		{name: "sections-then-plain", rule: "MP-004", msg: mpMsg(`boundary*0="x"; boundary*1="y"; boundary="c"`, "c"),
+			at: `boundary="c"`, check: followsBoundary("c")},
+		{name: "extended-then-plain", rule: "MP-004", msg: mpMsg(`boundary*=''b; boundary="a"`, "b"),
+			at: `boundary="a"`, check: followsBoundary("b")},
+		{name: "plain-then-extended-section", rule: "MP-004", msg: mpMsg("boundary=a;\r\n boundary*0*=us-ascii''b;\r\n boundary*1=c", "a"),
+			at: "boundary*0*", check: followsBoundary("a")},
+		// Equal values are reported too: whether two readers agree
+		// depends on their RFC 2231 decoding.
+		{name: "same-value", rule: "MP-004", msg: mpMsg(`boundary="a"; boundary*=us-ascii''a`, "a"),
+			at: "boundary*", check: followsBoundary("a")},
+		{name: "extended-and-sections", rule: "MP-004", msg: mpMsg(`boundary*=''a; boundary*0="b"`, "a"),
+			at: "boundary*0", check: followsBoundary("a")},
+		{name: "neg-extended-only", rule: "MP-004", neg: true, msg: mpMsg(`boundary*=us-ascii''b`, "b"), check: followsBoundary("b")},
+		{name: "neg-sections-only", rule: "MP-004", neg: true, msg: mpMsg(`boundary*0="x"; boundary*1="y"; boundary*2*=%7a`, "xyz"), check: followsBoundary("xyz")},
+		{name: "neg-other-name", rule: "MP-004", neg: true, msg: mpMsg(`boundary="a"; x-boundary*=''b; boundary*x=c`, "a"), check: followsBoundary("a")},
 	})
 }

@@ -19,8 +19,10 @@ import (
 //     the end of the file, or the start of the line ending before an
 //     ancestor's delimiter that closed it (the line ending before a delimiter
 //     belongs to the delimiter, RFC 2046 5.1.1).
-//   - MP-003, MP-004, MP-005: the boundary parameter's value in the
-//     Content-Type field (the field value's start when it is missing).
+//   - MP-003, MP-005: the boundary parameter's value in the Content-Type
+//     field (the field value's start when it is missing).
+//   - MP-004: the name of the second boundary parameter, plain or RFC 2231
+//     (the first section of a continued one).
 //   - MP-006, MP-007, MP-008: the header start of the first entity over the
 //     limit (reported once per message).
 //   - MP-009: the Content-Type field value of the digest.
@@ -93,10 +95,30 @@ func checkBoundaryParam(p *part) {
 		return
 	}
 	_, params := scParseStructured(f.value)
-	var bs []scParam
+	var bs []scParam  // plain boundary= parameters, in file order
+	var ext []scParam // RFC 2231 ones: boundary*= and sections boundary*<n>, boundary*<n>*
+	// MP-004 counts every boundary parameter: each plain one, each
+	// boundary*=, and the sections together as one (a continued value),
+	// placed where the first section is.
+	nb, secondAt := 0, -1 // the count, and the name index of the second one
+	sections := false
 	for _, pr := range params {
-		if pr.name == "boundary" {
+		switch {
+		case pr.name == "boundary":
 			bs = append(bs, pr)
+		case strings.HasPrefix(pr.name, "boundary*") && param2231Suffix(pr.name[len("boundary*"):]):
+			ext = append(ext, pr)
+			if pr.name != "boundary*" {
+				if sections {
+					continue
+				}
+				sections = true
+			}
+		default:
+			continue
+		}
+		if nb++; nb == 2 {
+			secondAt = pr.nameAt
 		}
 	}
 	if len(bs) == 0 {
@@ -131,9 +153,25 @@ func checkBoundaryParam(p *part) {
 			p.report("MP-003", off, line, "boundary ends with a space, which RFC 2046 forbids", ev)
 		}
 	}
-	if len(bs) > 1 {
-		o, l := f.at(bs[1].nameAt)
-		p.report("MP-004", o, l, fmt.Sprintf("%d boundary parameters in one Content-Type: parsers pick different ones", len(bs)), f.value[bs[1].nameAt:])
+	// MP-004. A plain boundary next to an RFC 2231 one is reported whether
+	// their values differ or not, as two plain ones are: Go's mime package
+	// takes the RFC 2231 value, Python's compat32 the plain one, and
+	// whether the two agree depends on each parser's RFC 2231 decoding
+	// (percent escapes, the charset, sections out of order or with gaps:
+	// Go stops at the first gap, scParamMap joins them all), which this
+	// scanner cannot reproduce for every reader. A boundary is plain
+	// ASCII: no sender needs RFC 2231 for it, let alone both forms.
+	// Only the finding is added: the scanner still follows the boundary
+	// it took before (p.params, the first plain or boundary*= value, then
+	// the joined sections).
+	if nb > 1 {
+		o, l := f.at(secondAt)
+		msg := fmt.Sprintf("%d boundary parameters in one Content-Type: parsers pick different ones", nb)
+		if len(bs) > 0 && len(ext) > 0 {
+			msg = fmt.Sprintf("%d boundary parameters in one Content-Type, plain and RFC 2231 (boundary=%q, %s=%q): parsers pick different ones (Go's mime package takes the RFC 2231 value, Python's compat32 the plain one); the scanner follows %q",
+				nb, displayString(bs[0].value, 80), ext[0].name, displayString(scParamMap(ext)["boundary"], 80), displayString(p.params["boundary"], 80))
+		}
+		p.report("MP-004", o, l, msg, f.value[secondAt:])
 	}
 	if b.value == "" {
 		return
