@@ -128,3 +128,32 @@ func TestReview_fastDateDays(t *testing.T) {
 		}
 	}
 }
+
+// ---------------------------------------------------------------- ADDR-006
+
+func TestReview_fromDisplayNameOnly(t *testing.T) {
+	rest := "To: d@e.f\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: s\r\n"
+	from := func(v string) string { return rest + "From:" + v + "\r\n\r\nb\r\n" }
+	at := "From:"
+	runReviewCases(t, []reviewCase{
+		{name: "quoted name", rule: "ADDR-006", raw: from(` "John Smith"`), at: at, sev: High, msg: "display name but no address"},
+		{name: "phrase", rule: "ADDR-006", raw: from(" John Smith"), at: at, sev: High, msg: "display name but no address"},
+		{name: "quoted one word", rule: "ADDR-006", raw: from(` "postmaster"`), at: at, sev: High},
+		{name: "folded phrase", rule: "ADDR-006", raw: from(" John\r\n Smith"), at: at, sev: High},
+		{name: "words around a comment", rule: "ADDR-006", raw: from(" John(the)Smith"), at: at, sev: High},
+		{name: "unclosed quote", rule: "ADDR-006", raw: from(` "John Smith`), at: at, sev: High},
+		{name: "two names", rule: "ADDR-006", raw: from(" John Smith, Jane Doe"), at: at, sev: High},
+		{name: "group of names", rule: "ADDR-006", raw: from(" team: John Smith, Jane Doe;"), at: at, sev: High},
+		{name: "first of two From", rule: "ADDR-006", raw: "From: John Smith\r\n" + from(" Jane Doe"), at: "From: John", sev: High},
+		// A mailbox is there.
+		{name: "name and angle", rule: "ADDR-006", raw: from(` "John Smith" <js@example.com>`)},
+		{name: "addr-spec and comment", rule: "ADDR-006", raw: from(" js@example.com (John Smith)")},
+		{name: "quoted local part", rule: "ADDR-006", raw: from(` "John Smith"@example.com`)},
+		{name: "spaces around at", rule: "ADDR-006", raw: from(" js @ example.com")},
+		{name: "bare local name", rule: "ADDR-006", raw: from(" postmaster")},
+		{name: "dotted local name", rule: "ADDR-006", raw: from(" john.smith")},
+		{name: "name then address", rule: "ADDR-006", raw: from(" John Smith, js@example.com")},
+		{name: "second From has one", rule: "ADDR-006", raw: "From: John Smith\r\n" + from(" js@example.com")},
+		{name: "x-sender", rule: "ADDR-006", raw: "x-sender: js@example.com\r\nx-receiver: d@e.f\r\n" + from(" John Smith")},
+	})
+}

@@ -24,13 +24,18 @@ type addrScanner struct {
 	// current mailbox
 	segFirst, segLast  int // first and last significant byte, -1 when none yet
 	hasAngle           bool
-	specStart, specEnd int // addr-spec inside <> once closed
-	atTop, atAngle     int // last '@' outside and inside <>
+	specStart, specEnd int  // addr-spec inside <> once closed
+	atTop, atAngle     int  // last '@' outside and inside <>
+	quoted             bool // a quoted string outside <>
+	spaced             bool // white space or a comment after significant text
+	gap                bool // significant text after such white space: two words or more
 
-	count   int // mailboxes with a non-empty address so far
-	nth     int // count at which to record nthAt (0: never)
-	nthAt   int
-	lenDone bool // ADDR-002 already reported for this field
+	count    int // mailboxes with a non-empty address so far
+	withAddr int // those of them that hold an address proper (see hasAddress)
+	nameOnly int // index of the first mailbox that is only a display name, -1 when none
+	nth      int // count at which to record nthAt (0: never)
+	nthAt    int
+	lenDone  bool // ADDR-002 already reported for this field
 }
 
 func (s *addrScanner) reset() {
@@ -38,14 +43,29 @@ func (s *addrScanner) reset() {
 	s.hasAngle = false
 	s.specStart, s.specEnd = -1, -1
 	s.atTop, s.atAngle = -1, -1
+	s.quoted, s.spaced, s.gap = false, false, false
 }
 
 // mark records v[i:end] as significant text of the current mailbox.
 func (s *addrScanner) mark(i, end int) {
 	if s.segFirst < 0 {
 		s.segFirst = i
+	} else if s.spaced {
+		s.gap = true
 	}
+	s.spaced = false
 	s.segLast = end - 1
+}
+
+// hasAddress reports whether the current mailbox, known to be non-empty,
+// holds an address rather than only a display name: an angle address, or
+// a bare addr-spec with its '@'. A bare single word with no '@'
+// ("postmaster") is kept as an address, a local name the server may
+// qualify with its own domain; a phrase of several words ("John Smith") or
+// a quoted string ("\"John Smith\"") without '@' is a display name with no
+// mailbox after it (RFC 5322 3.4: a name-addr needs its angle-addr).
+func (s *addrScanner) hasAddress(a, b, at int) bool {
+	return s.hasAngle || at >= a && at < b || !s.quoted && !s.gap
 }
 
 // finish closes the current mailbox: counts it and checks its length.
@@ -64,6 +84,11 @@ func (s *addrScanner) finish() {
 	s.count++
 	if s.count == s.nth {
 		s.nthAt = s.segFirst
+	}
+	if s.hasAddress(a, b, at) {
+		s.withAddr++
+	} else if s.nameOnly < 0 {
+		s.nameOnly = s.segFirst
 	}
 	if !s.report || s.lenDone {
 		return
@@ -125,8 +150,14 @@ func looksX400(b []byte) bool {
 // address, and the value index where mailbox number nth starts (-1 when
 // there are fewer, or nth is 0).
 func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int) {
+	s := walkAddressList(p, f, report, nth)
+	return s.count, s.nthAt
+}
+
+// walkAddressList is scanAddressList returning the whole final state.
+func walkAddressList(p *part, f *field, report bool, nth int) addrScanner {
 	v := f.value
-	s := addrScanner{p: p, f: f, v: v, report: report, nth: nth, nthAt: -1}
+	s := addrScanner{p: p, f: f, v: v, report: report, nth: nth, nthAt: -1, nameOnly: -1}
 	s.reset()
 	var (
 		angleStart  = -1 // inside <> when >= 0
@@ -151,6 +182,7 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 		c := v[i]
 		switch c {
 		case ' ', '\t', '\r', '\n':
+			s.spaced = s.segFirst >= 0
 			continue
 		case '(':
 			end := hdrCommentEnd(v, i)
@@ -171,6 +203,7 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 				}
 			}
 			i = end - 1
+			s.spaced = s.segFirst >= 0 // a comment separates words as white space does
 			continue
 		case ')':
 			unbal(i, "')' that closes no comment")
@@ -181,10 +214,16 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 					unbal(i, "quoted string never closed")
 				}
 				s.mark(i, len(v))
+				if angleStart < 0 {
+					s.quoted = true
+				}
 				i = len(v)
 				continue
 			}
 			s.mark(i, end)
+			if angleStart < 0 {
+				s.quoted = true
+			}
 			semiRun = -1
 			i = end - 1
 			continue
@@ -270,7 +309,7 @@ func scanAddressList(p *part, f *field, report bool, nth int) (count, nthAt int)
 	if report {
 		checkBracketFlood(p, f)
 	}
-	return s.count, s.nthAt
+	return s
 }
 
 // commentSeparator returns the index in comment (which includes its
@@ -376,12 +415,15 @@ func checkRecipientCount(p *part) {
 
 // checkSenderPresent reports ADDR-006 on the message: no From header, or
 // only empty ones, and no x-sender envelope line. IIS moves such a pickup
-// file to BadMail with 0xC00402CE (KB 319285).
+// file to BadMail with 0xC00402CE (KB 319285). A From that holds only a
+// display name ("From: John Smith", "From: \"John Smith\"") names no
+// mailbox and is as empty as "From: <>" (see addrScanner.hasAddress).
 func checkSenderPresent(p *part) {
 	if !isRootMessage(p) {
 		return
 	}
 	var from *field
+	nameOnly := false
 	for i := range p.fields {
 		f := &p.fields[i]
 		switch {
@@ -390,16 +432,21 @@ func checkSenderPresent(p *part) {
 				return
 			}
 		case f.is("from"):
-			if n, _ := scanAddressList(p, f, false, 0); n > 0 {
+			s := walkAddressList(p, f, false, 0)
+			if s.withAddr > 0 {
 				return
 			}
 			if from == nil {
-				from = f
+				from, nameOnly = f, s.nameOnly >= 0
 			}
 		}
 	}
 	if from != nil {
-		p.report("ADDR-006", from.offset, from.line, "From header holds no address and there is no x-sender line (BadMail 0xC00402CE)", hdrFieldHead(from))
+		msg := "From header holds no address and there is no x-sender line (BadMail 0xC00402CE)"
+		if nameOnly {
+			msg = "From header holds a display name but no address, and there is no x-sender line (BadMail 0xC00402CE)"
+		}
+		p.report("ADDR-006", from.offset, from.line, msg, hdrFieldHead(from))
 		return
 	}
 	if len(p.fields) > 0 && bytes.HasPrefix(p.fields[0].name, utf8BOM) && p.fields[0].offset == 0 {
