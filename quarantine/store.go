@@ -38,6 +38,30 @@ func IsStore(dir string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// foreignEntry returns the name of an entry of dir other than the lock
+// file, or "" when there is none.
+func foreignEntry(dir string) (string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for {
+		names, err := f.Readdirnames(16)
+		for _, n := range names {
+			if n != LockFile {
+				return n, nil
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return "", nil
+			}
+			return "", err
+		}
+	}
+}
+
 // Options configure Open.
 type Options struct {
 	// Create makes the store folder (owner-only) if it does not exist.
@@ -165,6 +189,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := checkStorePerm(dir, fi); err != nil {
 		return nil, err
+	}
+	if !IsStore(dir) {
+		// Only an empty folder (or one a killed Open left with just its
+		// lock file) becomes a store; a folder of other files is not
+		// adopted, and nothing opens a store that is not there.
+		if !opts.Create {
+			return nil, fmt.Errorf("%w at %s: the folder has no %s", ErrNoStore, dir, JournalFile)
+		}
+		if name, err := foreignEntry(dir); err != nil {
+			return nil, fmt.Errorf("open quarantine store %s: %w", dir, err)
+		} else if name != "" {
+			return nil, &UnsafeStoreError{Dir: dir, Reason: fmt.Sprintf("the folder already holds %q and no %s, so it is no quarantine store; give a new or empty folder", name, JournalFile)}
+		}
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, open: map[string]Entry{}}
 	if s.log == nil {

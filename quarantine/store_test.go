@@ -774,3 +774,40 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("no store: %v, want an error naming the folder", err)
 	}
 }
+
+// TestOpen_notAStore: a folder of other files is not adopted as a store
+// (nothing is written into it), an empty folder is, and without Create a
+// folder with no journal is ErrNoStore, not a new store.
+func TestOpen_notAStore(t *testing.T) {
+	root := t.TempDir()
+	notes := filepath.Join(root, "Quarantine")
+	if err := os.Mkdir(notes, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(notes, "notes.txt"), []byte("mine"), 0o600)
+	if _, err := Open(notes, Options{Create: true}); !IsUnsafeStore(err) || !strings.Contains(err.Error(), `"notes.txt"`) {
+		t.Errorf("a folder of other files: %v, want an UnsafeStoreError naming notes.txt", err)
+	}
+	if ents, _ := os.ReadDir(notes); len(ents) != 1 {
+		t.Errorf("the refused folder was written to: %v", ents)
+	}
+
+	empty := filepath.Join(root, "empty")
+	if err := os.Mkdir(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(empty, Options{}); !errors.Is(err, ErrNoStore) {
+		t.Errorf("no journal, no Create: %v, want ErrNoStore", err)
+	}
+	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+		t.Errorf("opening without Create wrote %v", ents)
+	}
+	s, err := Open(empty, Options{Create: true})
+	if err != nil {
+		t.Fatalf("an empty folder: %v", err)
+	}
+	s.Close()
+	if !IsStore(empty) {
+		t.Error("the empty folder did not become a store")
+	}
+}
