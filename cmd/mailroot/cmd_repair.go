@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -80,6 +84,13 @@ is rescanned and the result printed. --redo repairs again from the
 original and replaces fixed.eml atomically (a manual edit in it is lost;
 its SHA-256 stays in the history).
 
+Before anything is written, the original is checked against the size and
+SHA-256 in item.json: an original that changed since it was quarantined
+(tampering, disk corruption) is refused, as "replay --original" refuses
+it. A replayed item is kept as it was sent: --edit, --rehash and --redo
+refuse it (rescanning its fixed.eml is allowed). A restored item's
+originals are back in the mail folder, so it is refused too.
+
 The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 folder in the current folder.
 
@@ -97,6 +108,7 @@ EXIT STATUS
   1   findings at or above --block-at remain: a manual fix is needed
   2   bad usage, or a fatal error (store missing, unsafe)
   3   partial: some items could not be repaired (unknown ID, read error)
+      or were refused (original changed, item replayed or restored)
   11  the store is locked by another mailroot process`
 
 type repairOptions struct {
@@ -224,6 +236,16 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 	if err != nil {
 		return out, err
 	}
+	hasFixed := false
+	for _, f := range rec.Files {
+		hasFixed = hasFixed || f.Name == replay.FixedName
+	}
+	// The state first: every mode (--edit, --rehash, --redo, a plain
+	// repair) writes into item.json or fixed.eml, and what a restored or
+	// replayed item holds must stay as it is.
+	if err := checkRepairState(o, rec, hasFixed); err != nil {
+		return out, fmt.Errorf("repair %s: %w", id, err)
+	}
 	orig := originalMessage(rec)
 	if orig == nil {
 		return out, fmt.Errorf("repair %s: the item has no message file", id)
@@ -232,13 +254,9 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 	if err != nil {
 		return out, err
 	}
-	raw, err := os.ReadFile(origPath)
+	raw, err := readOriginal(origPath, orig)
 	if err != nil {
 		return out, fmt.Errorf("repair %s: %w", id, err)
-	}
-	hasFixed := false
-	for _, f := range rec.Files {
-		hasFixed = hasFixed || f.Name == replay.FixedName
 	}
 
 	if o.edit {
@@ -280,9 +298,6 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
 	}
 
-	if hasFixed && o.redo && rec.State == quarantine.StateReplayed {
-		return out, fmt.Errorf("repair %s: %w: already replayed; its fixed.eml is what was sent and is kept", id, quarantine.ErrState)
-	}
 	if hasFixed && !o.redo {
 		out.Path, out.Existing = fixedPath, true
 		return out, rescanInto(out, fixedPath, rec.Folder, o.blockAt)
@@ -334,6 +349,114 @@ func repairOne(e *env, o *repairOptions, st *quarantine.Store, idArg string) (*r
 		return out, err
 	}
 	return out, nil
+}
+
+// checkRepairState refuses what repair must not do to an item in its
+// state. Quarantined and repaired items are repaired. A replayed item is
+// kept as it was sent: --edit, --rehash and --redo are refused, and so is a
+// plain repair that would write a fixed.eml (one replayed from its
+// original); rescanning its fixed.eml, or a --dry-run, writes nothing and is
+// allowed. A restored item's originals were moved back to the mail folder
+// and are no longer in the store; a pending one is in the middle of a move.
+func checkRepairState(o *repairOptions, rec *quarantine.Record, hasFixed bool) error {
+	switch rec.State {
+	case quarantine.StateQuarantined, quarantine.StateRepaired:
+		return nil
+	case quarantine.StateReplayed:
+		if !o.edit && !o.rehash && !o.redo && (hasFixed || o.dryRun) {
+			return nil
+		}
+		sent := replayedSource(rec)
+		if sent == "" && hasFixed {
+			sent = replay.FixedName
+		}
+		if sent == replay.FixedName {
+			return fmt.Errorf("%w: already replayed; its fixed.eml is what was sent and is kept", quarantine.ErrState)
+		}
+		what := "its original"
+		if sent != "" {
+			what = "its original " + sent
+		}
+		return fmt.Errorf("%w: already replayed (%s was sent); a replayed item is kept as it was sent: no fixed.eml is written, replaced or re-recorded", quarantine.ErrState, what)
+	case quarantine.StateRestored:
+		return fmt.Errorf("%w: it was restored: its original files were moved back to %s and are no longer in the store; quarantine them again to repair them", quarantine.ErrState, rec.OriginalDir)
+	case quarantine.StatePending:
+		return fmt.Errorf("%w: its move is unresolved (run mailroot quarantine recover)", quarantine.ErrState)
+	}
+	return fmt.Errorf("%w: it is %s", quarantine.ErrState, rec.State)
+}
+
+// replayedSource returns the file the last replay of rec sent, from its
+// history ("" when no replay recorded one).
+func replayedSource(rec *quarantine.Record) string {
+	prev := replay.Replayed(rec)
+	if len(prev) == 0 {
+		return ""
+	}
+	var d struct {
+		Source string `json:"source"`
+	}
+	if json.Unmarshal([]byte(prev[len(prev)-1].Detail), &d) != nil {
+		return ""
+	}
+	return d.Source
+}
+
+// readOriginal reads an item's original file from the store and checks the
+// bytes it read against the size and SHA-256 item.json recorded at
+// quarantine time. An original that changed since (evidence tampered with,
+// disk corruption) is refused: repairing it would launder the change into a
+// recorded fixed.eml that replay then trusts. The bytes checked are the
+// bytes returned (one read, so nothing can change between the check and the
+// use), and at most one byte more than the recorded size is read.
+func readOriginal(path string, want *quarantine.File) ([]byte, error) {
+	changed := func(err error) error {
+		return fmt.Errorf("the original %s changed since it was quarantined: %w; refusing to repair from it (run \"mailroot quarantine verify\")", want.Name, err)
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the original %s is missing from the store (%s); run \"mailroot quarantine verify\"", want.Name, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	notRegular := func(fi fs.FileInfo) error {
+		return fmt.Errorf("the original %s in the store is not a regular file (%s: %s); refusing to repair from it", want.Name, path, fi.Mode().Type())
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi)
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, want.Size+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	n := int64(len(raw))
+	if n > want.Size {
+		// Only one byte past the recorded size was read: report the
+		// file's size.
+		if fi, err := f.Stat(); err == nil && fi.Size() > n {
+			n = fi.Size()
+		}
+	}
+	sum := sha256.Sum256(raw)
+	got := hex.EncodeToString(sum[:])
+	if n != want.Size || got != want.SHA256 {
+		if n != int64(len(raw)) {
+			got = "" // not all of it was hashed
+		}
+		return nil, changed(&quarantine.HashMismatchError{Path: path, WantSHA256: want.SHA256, GotSHA256: got, WantSize: want.Size, GotSize: n})
+	}
+	return raw, nil
 }
 
 // rehashInto records the current hash of a fixed.eml edited by hand.

@@ -244,6 +244,13 @@
 //	original and replaces fixed.eml atomically (a manual edit in it is lost;
 //	its SHA-256 stays in the history).
 //
+//	Before anything is written, the original is checked against the size and
+//	SHA-256 in item.json: an original that changed since it was quarantined
+//	(tampering, disk corruption) is refused, as "replay --original" refuses
+//	it. A replayed item is kept as it was sent: --edit, --rehash and --redo
+//	refuse it (rescanning its fixed.eml is allowed). A restored item's
+//	originals are back in the mail folder, so it is refused too.
+//
 //	The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 //	folder in the current folder.
 //
@@ -261,6 +268,7 @@
 //	  1   findings at or above --block-at remain: a manual fix is needed
 //	  2   bad usage, or a fatal error (store missing, unsafe)
 //	  3   partial: some items could not be repaired (unknown ID, read error)
+//	      or were refused (original changed, item replayed or restored)
 //	  11  the store is locked by another mailroot process
 //
 //	FLAGS
