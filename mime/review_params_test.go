@@ -167,3 +167,68 @@ func TestBoundaryRFC2231(t *testing.T) {
 		{name: "neg-other-name", rule: "MP-004", neg: true, msg: mpMsg(`boundary="a"; x-boundary*=''b; boundary*x=c`, "a"), check: followsBoundary("a")},
 	})
 }
+
+// TestTNEFNameDecoded covers TNEF-001 and TNEF-002 for a winmail.dat
+// named through RFC 2231 or an RFC 2047 encoded word: the decoded name
+// (as Report.Parts shows it) counts, not the raw header bytes.
+func TestTNEFNameDecoded(t *testing.T) {
+	badSum := sampleTNEF()
+	badSum[3].sumDelta = 0x0100 // attSubject's checksum is off
+	body := base64Lines(buildTNEF(badSum))
+	// The base64 quantum holding attSubject's checksum.
+	sumDelta := 4 + int(tnefDecodedOffset(len(buildTNEF(badSum[:4]))-2))
+	msg := func(hdr ...string) string {
+		h := []string{"Content-Type: application/octet-stream", "Content-Transfer-Encoding: base64"}
+		return mixed("TNEF by name", append(h, hdr...), body)
+	}
+	pos := []struct{ name, msg string }{
+		{"rfc2231-extended", msg("Content-Disposition: attachment; filename*=utf-8''winmail.dat")},
+		{"rfc2231-extended-percent-case", msg("Content-Disposition: attachment; filename*=us-ascii'en'WINMAIL%2EDAT")},
+		{"rfc2231-sections", msg("Content-Disposition: attachment; filename*0=winmail; filename*1=.dat")},
+		{"rfc2231-sections-folded", msg("Content-Disposition: attachment;\r\n filename*1*=%2Edat;\r\n filename*0*=utf-8''Winmail")},
+		{"encoded-word-q", msg(`Content-Disposition: attachment; filename="=?us-ascii?Q?winmail.dat?="`)},
+		{"encoded-word-b-name", msg(`Content-Disposition: attachment; name="=?utf-8?B?d2lubWFpbC5kYXQ=?="`)},
+		{"quoted-pair", msg(`Content-Disposition: attachment; filename="win\mail.dat"`)},
+	}
+	// The Content-Type name is decoded too (RFC 2231 already was).
+	ctName := mixed("TNEF by name", []string{`Content-Type: application/octet-stream; name="=?us-ascii?Q?winmail.dat?="`, "Content-Transfer-Encoding: base64"}, body)
+	pos = append(pos, struct{ name, msg string }{"content-type-encoded-word", ctName})
+	neg := []struct{ name, msg string }{
+		{"rfc2231-other-name", msg("Content-Disposition: attachment; filename*=utf-8''winmail.dat.txt")},
+		{"rfc2231-sections-other-name", msg("Content-Disposition: attachment; filename*0=winmail; filename*1=.dat.txt")},
+		{"encoded-word-other-name", msg(`Content-Disposition: attachment; filename="=?us-ascii?Q?my_winmail.dat?="`)},
+		{"other-parameter", msg("Content-Disposition: attachment; filename=report.txt; x-orig*=''winmail.dat")},
+		{"content-type-encoded-other-name", mixed("TNEF by name", []string{`Content-Type: application/octet-stream; name="=?us-ascii?Q?winmail.bin?="`, "Content-Transfer-Encoding: base64"}, body)},
+	}
+	var cases []paramCase
+	for _, c := range pos {
+		cases = append(cases,
+			paramCase{name: c.name, rule: "TNEF-001", msg: c.msg, at: "\r\n\r\neJ8+", delta: sumDelta, part: "1.2"},
+			paramCase{name: c.name, rule: "TNEF-002", msg: c.msg, at: "Content-Type: application/octet-stream", part: "1.2"})
+	}
+	for _, c := range neg {
+		cases = append(cases,
+			paramCase{name: "neg-" + c.name, rule: "TNEF-001", msg: c.msg, neg: true},
+			paramCase{name: "neg-" + c.name, rule: "TNEF-002", msg: c.msg, neg: true})
+	}
+	runParamCases(t, cases)
+}
+
+// TestMayNameWinmail checks the cheap test that gates the Content-Disposition
+// parse in isTNEFPart: it must let through every value that can decode to
+// winmail.dat.
+func TestMayNameWinmail(t *testing.T) {
+	for _, v := range []string{
+		"attachment; filename=WinMail.dat", "attachment; filename*=''w%69nmail.dat",
+		`attachment; filename="=?utf-8?B?d2lubWFpbC5kYXQ=?="`, `attachment; filename="wi\nmail.dat"`,
+	} {
+		if !mayNameWinmail([]byte(v)) {
+			t.Errorf("mayNameWinmail(%q) = false", v)
+		}
+	}
+	for _, v := range []string{"attachment; filename=report.doc", "inline", ""} {
+		if mayNameWinmail([]byte(v)) {
+			t.Errorf("mayNameWinmail(%q) = true", v)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -37,42 +38,62 @@ const (
 	attMessageClass = 0x8008
 )
 
-// isTNEFPart reports whether the part is TNEF by its type or its name.
+// isTNEFPart reports whether the part is TNEF by its type or its name: the
+// Content-Type name, or the Content-Disposition filename (or name), is
+// winmail.dat in any case once decoded as the MIME tree shows it (RFC 2231
+// extended values and sections, RFC 2047 encoded words), so that these
+// count as the plain form does:
+//
+//	filename*=utf-8''winmail.dat
+//	filename*0=winmail; filename*1=.dat
+//	filename="=?us-ascii?Q?winmail.dat?="
 func isTNEFPart(p *part) bool {
 	switch p.mediaType {
 	case "application/ms-tnef", "application/vnd.ms-tnef":
 		return true
 	}
-	if strings.EqualFold(strings.Trim(p.params["name"], "\" "), "winmail.dat") {
+	if isWinmailName(p.params["name"]) {
 		return true
 	}
-	if f := p.field("content-disposition"); f != nil && hasWinmailParam(f.value) {
-		return true
+	if f := p.field("content-disposition"); f != nil && mayNameWinmail(f.value) {
+		_, params := scParseStructured(f.value)
+		m := scParamMap(params)
+		return isWinmailName(m["filename"]) || isWinmailName(m["name"])
 	}
 	return false
 }
 
-// hasWinmailParam reports whether a header value holds a parameter whose
-// value is winmail.dat (filename=winmail.dat, quoted or not, any case).
-func hasWinmailParam(v []byte) bool {
-	const name = "winmail.dat"
-	lv := strings.ToLower(string(v))
-	for from := 0; ; {
-		k := strings.Index(lv[from:], name)
-		if k < 0 {
-			return false
-		}
-		k += from
-		from = k + 1
-		j := k - 1
-		for j >= 0 && (lv[j] == ' ' || lv[j] == '\t' || lv[j] == '"') {
-			j--
-		}
-		e := k + len(name)
-		if j >= 0 && lv[j] == '=' && (e == len(lv) || strings.IndexByte("\"; \t\r\n", lv[e]) >= 0) {
+// isWinmailName reports whether a decoded parameter value names
+// winmail.dat: RFC 2047 words decoded as for Report.Parts, surrounding
+// quotes and white space ignored, any case.
+func isWinmailName(v string) bool {
+	if strings.Contains(v, "=?") {
+		v = decodeWords([]byte(v))
+	}
+	return strings.EqualFold(strings.Trim(v, "\" \t"), "winmail.dat")
+}
+
+// mayNameWinmail is a cheap test that spares most parts the parse of
+// their Content-Disposition: a value can decode to winmail.dat only if it
+// holds "winmail" (any case), an RFC 2231 name ('*'), an encoded word
+// ("=?") or a quoted pair ('\\').
+func mayNameWinmail(v []byte) bool {
+	const w = "winmail"
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '*', '\\':
 			return true
+		case '=':
+			if i+1 < len(v) && v[i+1] == '?' {
+				return true
+			}
+		case 'w', 'W':
+			if len(v)-i >= len(w) && bytes.EqualFold(v[i:i+len(w)], []byte(w)) {
+				return true
+			}
 		}
 	}
+	return false
 }
 
 // tnefWhere returns the offset and evidence of the part's Content-Type
