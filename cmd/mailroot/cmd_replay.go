@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -158,9 +159,10 @@ func init() {
 
 // takeTargetDir accepts the folder written after its kind, as in
 // "--to replay D:\Replay" (the form the replay runbook uses): with --to
-// pickup or --to replay and no --pickup/--replay, a positional argument
-// that cannot be an ID (IDs are letters and digits) and names an existing
-// folder is that folder. It returns the other arguments.
+// pickup or --to replay and no --pickup/--replay, the first positional
+// argument that names an existing folder is that folder, even when it
+// could also be read as an ID prefix ("Replay" from inside TransportRoles).
+// It returns the other arguments.
 func takeTargetDir(o *replayOptions, args []string) []string {
 	var dir *string
 	switch strings.ToLower(o.to) {
@@ -175,11 +177,9 @@ func takeTargetDir(o *replayOptions, args []string) []string {
 	rest := make([]string, 0, len(args))
 	for _, a := range args {
 		if *dir == "" && a != "-" {
-			if _, err := quarantine.NormalizeID(a); err != nil {
-				if fi, err := os.Stat(a); err == nil && fi.IsDir() {
-					*dir = a
-					continue
-				}
+			if fi, err := os.Stat(a); err == nil && fi.IsDir() {
+				*dir = a
+				continue
 			}
 		}
 		rest = append(rest, a)
@@ -214,6 +214,17 @@ func replayTarget(o *replayOptions) (replay.Target, error) {
 		t.Dir = o.pickup
 	case replay.ToReplay:
 		t.Dir = o.replayDir
+	}
+	if t.Dir != "" {
+		// The record and the journal name the folder whatever the
+		// working directory was.
+		abs, err := filepath.Abs(t.Dir)
+		if err != nil {
+			return t, usageErrorf("target folder %s: %v", t.Dir, err)
+		}
+		t.Dir = abs
+	}
+	switch kind {
 	case replay.ToSMTP:
 		if o.smtpAddr == "" {
 			return t, usageErrorf("--to smtp needs --smtp HOST:PORT")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +264,53 @@ func TestReplayCLI_toReplayDir(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(pickup); len(ents) != 0 {
 		t.Errorf("something was written to PickUp: %v", ents)
+	}
+}
+
+// TestReplayCLI_relativeTargetFolder: a target folder given relative to
+// the working directory is recorded as an absolute path, and a folder name
+// that could also be read as an ID prefix ("Replay") is the folder when
+// it exists.
+func TestReplayCLI_relativeTargetFolder(t *testing.T) {
+	root := t.TempDir()
+	pickup := filepath.Join(root, "vsi 1", "PickUp")
+	transport := filepath.Join(root, "TransportRoles")
+	for _, d := range []string{pickup, filepath.Join(transport, "Replay")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(pickup, "c.eml")
+	msg := "From: alice@example.com\r\nTo: bob@example.net\r\nSubject: hi\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\nMessage-ID: <r3@example.com>\r\n\r\nbody\r\n"
+	if err := os.WriteFile(file, []byte("x-sender: alice@example.com\r\nx-receiver: bob@example.net\r\n"+msg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(root, "vsi 1", "Quarantine")
+	code, out, errs := runReplayCLI(t, "", "quarantine", "add", file, "--quarantine", store, "--json")
+	if code != 0 {
+		t.Fatalf("quarantine add: status %d: %s", code, errs)
+	}
+	id := ""
+	for _, m := range jsonLinesOf(t, out) {
+		if s, ok := m["id"].(string); ok {
+			id = s
+		}
+	}
+	t.Chdir(transport)
+	code, out, errs = runReplayCLI(t, "", "replay", id, "--original", "--to", "replay", "Replay", "--quarantine", store, "--json")
+	if code != 0 {
+		t.Fatalf("replay --to replay Replay: status %d\n%s%s", code, out, errs)
+	}
+	want := filepath.Join(transport, "Replay", id+".eml")
+	if _, err := os.Stat(want); err != nil {
+		t.Fatalf("no replay file at %s: %v", want, err)
+	}
+	rec := readRecordJSON(t, store, id)
+	last := rec.History[len(rec.History)-1]
+	if !strings.Contains(last.Detail, strconv.Quote(want)[1:len(strconv.Quote(want))-1]) {
+		t.Errorf("the replay event does not name %s: %s", want, last.Detail)
+	}
+	if strings.Contains(out, `"path":"Replay`) {
+		t.Errorf("a relative path was reported: %s", out)
 	}
 }

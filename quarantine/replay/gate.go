@@ -23,10 +23,21 @@ import (
 // distribution-list recipients are lost).
 func chooseEnvelope(rec *quarantine.Record, fileEnv *mime.Envelope, fileEnvErr error, msg []byte, opts Options) (mime.Envelope, string, []string, error) {
 	var warn []string
-	if len(opts.Recipients) > 0 || opts.Sender != "" {
-		if len(opts.Recipients) == 0 {
-			return mime.Envelope{}, "", nil, fmt.Errorf("--sender given without --rcpt")
+	if opts.Sender != "" && len(opts.Recipients) == 0 {
+		// --sender alone: the recipients as they would be without it.
+		o := opts
+		o.Sender = ""
+		env, from, warn, err := chooseEnvelope(rec, fileEnv, fileEnvErr, msg, o)
+		if err != nil {
+			return mime.Envelope{}, "", nil, err
 		}
+		if env.Sender != opts.Sender {
+			warn = append(warn, fmt.Sprintf("the envelope sender is --sender %s, not %q; the recipients are the %s ones", opts.Sender, env.Sender, from))
+		}
+		env.Sender = opts.Sender
+		return env, from + "+flags", warn, nil
+	}
+	if len(opts.Recipients) > 0 {
 		env := mime.Envelope{Sender: opts.Sender, Recipients: opts.Recipients}
 		if opts.Sender == "" {
 			if rec.Envelope != nil && rec.Envelope.Sender != "" {

@@ -115,7 +115,8 @@ type Result struct {
 	Target   string        `json:"target"`
 	Path     string        `json:"path,omitempty"` // the dropped file
 	Envelope mime.Envelope `json:"envelope"`
-	// EnvelopeFrom is "recorded", "flags" or "headers".
+	// EnvelopeFrom is "recorded", "flags" or "headers"; "recorded+flags"
+	// or "headers+flags" when only the sender came from --sender.
 	EnvelopeFrom string         `json:"envelope_from"`
 	Size         int64          `json:"size"`
 	SHA256       string         `json:"sha256"` // of the bytes sent

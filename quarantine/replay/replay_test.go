@@ -737,6 +737,19 @@ func TestReplay_flagsOverRecordedEnvelope(t *testing.T) {
 	if want := "x-sender: a@b.example\r\nx-receiver: only@d.example\r\n" + body; string(got) != want {
 		t.Errorf("pickup file:\n got %q\nwant %q", got, want)
 	}
+
+	// --sender alone keeps the recorded recipients, Bcc included.
+	id = e.add(t, e.pickup, "held2.eml", mime.FolderPickup, "x-sender: a@b.example\r\nx-receiver: c@d.example\r\nx-receiver: bcc@d.example\r\n"+body)
+	res, err = Replay(context.Background(), e.st, id, Target{Kind: ToPickup}, Options{Original: true, Sender: "postmaster@b.example"})
+	if err != nil {
+		t.Fatalf("replay --sender alone: %v", err)
+	}
+	if res.EnvelopeFrom != "recorded+flags" || !strings.Contains(strings.Join(res.Warnings, "\n"), "the envelope sender is --sender postmaster@b.example") {
+		t.Errorf("envelope from %q, warnings %v", res.EnvelopeFrom, res.Warnings)
+	}
+	if got, _ := os.ReadFile(res.Path); string(got) != "x-sender: postmaster@b.example\r\nx-receiver: c@d.example\r\nx-receiver: bcc@d.example\r\n"+body {
+		t.Errorf("pickup file with --sender alone: %q", got)
+	}
 }
 
 // FuzzMessageIDOf: the duplicate check's header reader never panics, and
