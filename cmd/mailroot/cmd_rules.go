@@ -42,11 +42,11 @@ type jsonRule struct {
 	Severity   mime.Severity `json:"severity"`
 	Title      string        `json:"title"`
 	Check      string        `json:"check"`
-	Limits     []jsonLimit   `json:"limits,omitempty"`
-	Folders    []mime.Folder `json:"folders,omitempty"`
-	FileSystem bool          `json:"file_system,omitempty"`
+	Limits     []jsonLimit   `json:"limits"`  // [] when the rule has no threshold
+	Folders    []mime.Folder `json:"folders"` // [] when it applies in every folder
+	FileSystem bool          `json:"file_system"`
 	References []string      `json:"references"`
-	Peers      []string      `json:"peers,omitempty"`
+	Peers      []string      `json:"peers"`
 }
 
 type jsonLimit struct {
@@ -74,8 +74,10 @@ func runRules(e *env, args []string) error {
 	if e.json {
 		out := newJSONLines(w)
 		for _, r := range rules {
+			// Every field is always present, lists as [] when empty.
 			jr := jsonRule{Kind: "rule", ID: r.ID, Severity: r.Severity, Title: r.Title, Check: r.Check,
-				Folders: r.Folders, FileSystem: r.FileSystem, References: r.References, Peers: r.Peers}
+				Limits: []jsonLimit{}, Folders: append([]mime.Folder{}, r.Folders...), FileSystem: r.FileSystem,
+				References: append([]string{}, r.References...), Peers: append([]string{}, r.Peers...)}
 			for _, name := range r.Limits {
 				v, _ := def.Get(name)
 				jr.Limits = append(jr.Limits, jsonLimit{Name: name, Default: v})
