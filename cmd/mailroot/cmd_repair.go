@@ -91,6 +91,11 @@ it. A replayed item is kept as it was sent: --edit, --rehash and --redo
 refuse it (rescanning its fixed.eml is allowed). A restored item's
 originals are back in the mail folder, so it is refused too.
 
+IDs are arguments, or read from stdin with "-": separated by white space
+(new lines, spaces or tabs; "#" starts a comment), so "mailroot quarantine
+list" output can be piped (only the ID of each row is used). An item named
+twice, by its ID or by two prefixes of it, is repaired once.
+
 The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 folder in the current folder.
 
@@ -189,7 +194,7 @@ func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (er
 	}
 	defer ss.closeInto(&err)
 	failed, blocked := 0, 0
-	for _, id := range ids {
+	for _, id := range uniqueIDs(st, ids) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -459,6 +464,26 @@ func readOriginal(path string, want *quarantine.File) ([]byte, error) {
 	return raw, nil
 }
 
+// uniqueIDs resolves each ID or prefix to its full ID and drops repeats,
+// keeping the first-seen order: "repair A A", an ID listed twice on stdin,
+// or two prefixes of one ID repair the item once. An argument that does not
+// resolve is kept as given (once), so that it is reported.
+func uniqueIDs(st *quarantine.Store, args []string) []string {
+	seen := make(map[string]bool, len(args))
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		key := a
+		if id, err := st.Resolve(a); err == nil {
+			key = id
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
 // rehashInto records the current hash of a fixed.eml edited by hand.
 func rehashInto(out *repairJSON, st *quarantine.Store, id string) error {
 	old, cur, changed, err := st.Rehash(id, replay.FixedName, "edited by hand")
@@ -646,8 +671,12 @@ func unifiedLines(a, b []string) []string {
 	return out
 }
 
-// readIDs returns the IDs from args, reading whitespace-separated IDs from
-// stdin for "-" (lines starting with # are comments).
+// readIDs returns the IDs from args; "-" reads more from stdin, where IDs
+// are separated by any white space (new lines, spaces, tabs) and "#" starts
+// a comment that runs to the end of its line. The output of "mailroot
+// quarantine list" can be piped in: from each of its rows (an ID, then
+// columns that include the item's state) only the ID is taken, and its
+// title and count lines are skipped; from a --json line, the "id" member.
 func readIDs(e *env, args []string) ([]string, error) {
 	var ids []string
 	for _, a := range args {
@@ -662,12 +691,6 @@ func readIDs(e *env, args []string) ([]string, error) {
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			// "mailroot quarantine list" output can be piped in: the ID is
-			// the first field (--json: the "id" member); its title and
-			// count lines are skipped.
 			if strings.HasPrefix(line, "{") {
 				var v struct {
 					ID string `json:"id"`
@@ -677,17 +700,46 @@ func readIDs(e *env, args []string) ([]string, error) {
 				}
 				continue
 			}
-			f := strings.Fields(line)
-			if (len(f) > 1 && f[0] == "ID" && f[1] == "AGE") || (len(f) == 2 && f[1] == "item(s)") {
-				continue
+			if i := strings.IndexByte(line, '#'); i >= 0 {
+				line = line[:i]
 			}
-			ids = append(ids, f[0])
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 0:
+			case len(f) > 1 && f[0] == "ID" && f[1] == "AGE",
+				len(f) == 2 && f[1] == "item(s)":
+				// The title and count lines of "quarantine list".
+			case isListRow(f):
+				ids = append(ids, f[0])
+			default:
+				ids = append(ids, f...)
+			}
 		}
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("read IDs from stdin: %w", err)
 		}
 	}
 	return ids, nil
+}
+
+// isListRow reports whether the fields of a line are a row of "mailroot
+// quarantine list": a full ID, then columns (age, size, state, folder,
+// rules, original folder) among which is a state name. A list of IDs never
+// holds a state name, so such a line is never mistaken for one.
+func isListRow(f []string) bool {
+	if len(f) < 3 {
+		return false
+	}
+	if id, err := quarantine.NormalizeID(f[0]); err != nil || len(id) != quarantine.IDLen {
+		return false
+	}
+	for _, w := range f[1:] {
+		switch quarantine.State(w) {
+		case quarantine.StatePending, quarantine.StateQuarantined, quarantine.StateRestored, quarantine.StateRepaired, quarantine.StateReplayed:
+			return true
+		}
+	}
+	return false
 }
 
 // plural writes "1 change", "2 changes".

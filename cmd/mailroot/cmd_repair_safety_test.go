@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -256,6 +257,175 @@ func TestRepairCLI_replayedAndRestored(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRepairCLI_duplicateIDs: an item named twice (the same ID, two
+// prefixes of it, on the command line or on stdin) is repaired once: one
+// output line, one "repaired" event, first-seen order kept. An unknown ID
+// is still reported (status 3).
+func TestRepairCLI_duplicateIDs(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  func(a, b string) []string
+		stdin func(a, b string) string
+		want  func(a, b string) []string // the IDs repaired, in order
+		code  int
+	}{
+		{"same ID twice", func(a, b string) []string { return []string{a, a} }, nil,
+			func(a, b string) []string { return []string{a} }, 0},
+		{"ID and a prefix of it", func(a, b string) []string { return []string{a[:8], a} }, nil,
+			func(a, b string) []string { return []string{a} }, 0},
+		{"two prefixes, upper case", func(a, b string) []string { return []string{strings.ToUpper(a[:9]), a[:10]} }, nil,
+			func(a, b string) []string { return []string{a} }, 0},
+		{"order kept", func(a, b string) []string { return []string{b, a, b, a} }, nil,
+			func(a, b string) []string { return []string{b, a} }, 0},
+		{"stdin lines", func(a, b string) []string { return []string{"-"} },
+			func(a, b string) string { return a + "\n" + b + "\n" + a + "\n" },
+			func(a, b string) []string { return []string{a, b} }, 0},
+		{"stdin and arguments", func(a, b string) []string { return []string{a, "-"} },
+			func(a, b string) string { return a[:9] + "\n" },
+			func(a, b string) []string { return []string{a} }, 0},
+		{"unknown ID once", func(a, b string) []string { return []string{a, "zzzzzz", a, "zzzzzz"} }, nil,
+			func(a, b string) []string { return []string{a, "zzzzzz"} }, exitPartial},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store, a, vsi := addMessageForRepair(t, "NTFS_0001.EML", repairCrashMsg)
+			p := filepath.Join(vsi, "Queue", "NTFS_0002.EML")
+			if err := os.WriteFile(p, []byte(repairCrashMsg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, "quarantine", "add", p, "--quarantine", store, "--json")
+			if code != 0 {
+				t.Fatalf("add: %d\n%s%s", code, out, errs)
+			}
+			b, _ := jsonLinesOf(t, out)[0]["id"].(string)
+			if len(b) != quarantine.IDLen || a[:8] == b[:8] {
+				t.Fatalf("second ID %q (first %q)", b, a)
+			}
+			stdin := ""
+			if c.stdin != nil {
+				stdin = c.stdin(a, b)
+			}
+			args := append([]string{"repair"}, c.args(a, b)...)
+			code, out, errs = runReplayCLI(t, stdin, append(args, "--quarantine", store, "--json")...)
+			if code != c.code {
+				t.Errorf("status %d, want %d\nstdout %s\nstderr %s", code, c.code, out, errs)
+			}
+			var got []string
+			for _, l := range jsonLinesOf(t, out) {
+				got = append(got, l["id"].(string))
+				if l["error"] == nil && l["written"] != true {
+					t.Errorf("%s was not written by the one repair: %v", l["id"], l)
+				}
+			}
+			if want := c.want(a, b); !reflect.DeepEqual(got, want) {
+				t.Errorf("repaired %q, want %q\nstdout %s", got, want, out)
+			}
+			for _, id := range []string{a, b} {
+				n := 0
+				for _, ev := range readRecordJSON(t, store, id).History {
+					if ev.Action == "repaired" {
+						n++
+					}
+				}
+				if n > 1 {
+					t.Errorf("%s: %d repaired events, want at most 1", id, n)
+				}
+			}
+			if c.code == 0 && errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+		})
+	}
+}
+
+// TestReadIDs: IDs on stdin are separated by any white space, "#" starts a
+// comment, "quarantine list" rows give their ID only (its title and count
+// lines none), and --json lines their "id" member.
+func TestReadIDs(t *testing.T) {
+	const a, b, c = "6ahpfmtvks4f", "6ahpfmvgeehj", "6ahpfmv4mdd3"
+	cases := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  []string
+	}{
+		{"two on one line", []string{"-"}, a + " " + b + "\n", []string{a, b}},
+		{"tabs, blank lines, no final new line", []string{"-"}, "\t" + a + "\t" + b + "\n\n  \n" + c, []string{a, b, c}},
+		{"CRLF lines", []string{"-"}, a + "\r\n" + b + " " + c + "\r\n", []string{a, b, c}},
+		{"prefixes", []string{"-"}, "6ahpfm 6AHPFMVG\n", []string{"6ahpfm", "6AHPFMVG"}},
+		{"comments", []string{"-"}, "# IDs to repair\n" + a + " # the first\n  # indented\n" + b + "#no space\n", []string{a, b}},
+		{"arguments around -", []string{c, "-", a}, b + " " + b + "\n", []string{c, b, b, a}},
+		{"quarantine list rows", []string{"-"},
+			"ID            AGE            SIZE  STATE        FOLDER     RULES                 ORIGINAL FOLDER\n" +
+				a + "  3 hours ago   227 B  quarantined  queue      STR-002,CT-001  /srv/vsi 1/Queue\n" +
+				b + "  now           1.2 KiB  repaired   pickup     -               D:\\Mailroot\\vsi 1\\PickUp\n" +
+				"2 item(s)\n",
+			[]string{a, b}},
+		{"quarantine list --json", []string{"-"},
+			`{"kind":"item","id":"` + a + `","state":"replayed","subject":"# not a comment"}` + "\n" + `{"kind":"item","id":"` + b + `"}` + "\n",
+			[]string{a, b}},
+		{"only comments", []string{"-"}, "# nothing\n\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readIDs(&env{stdin: strings.NewReader(tc.stdin)}, tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("readIDs = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadIDs_commands: every command that reads IDs from "-" (repair,
+// replay) takes two IDs given on one line, and "quarantine list" output
+// piped in still works.
+func TestReadIDs_commands(t *testing.T) {
+	store, a, vsi := addMessageForRepair(t, "NTFS_0001.EML", repairCrashMsg)
+	p := filepath.Join(vsi, "Queue", "NTFS_0002.EML")
+	if err := os.WriteFile(p, []byte(repairCrashMsg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, "quarantine", "add", p, "--quarantine", store); code != 0 {
+		t.Fatalf("add: %d\n%s%s", code, out, errs)
+	}
+	_, list, _ := runCLI(t, "quarantine", "list", "--quarantine", store)
+	var b string
+	for _, l := range strings.Split(list, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && len(f[0]) == quarantine.IDLen && f[0] != a {
+			b = f[0]
+		}
+	}
+	if b == "" {
+		t.Fatalf("no second ID in\n%s", list)
+	}
+	idsOf := func(out string) []string {
+		var ids []string
+		for _, l := range jsonLinesOf(t, out) {
+			ids = append(ids, l["id"].(string))
+		}
+		return ids
+	}
+	for _, stdin := range []string{a + " " + b + "\n", a + "\t" + b, list} {
+		code, out, errs := runReplayCLI(t, stdin, "repair", "-", "--dry-run", "--quarantine", store, "--json")
+		if got := idsOf(out); code != 0 || !reflect.DeepEqual(got, []string{a, b}) {
+			t.Errorf("repair - <<%q: status %d, items %q\n%s%s", stdin, code, got, out, errs)
+		}
+	}
+	if code, out, errs := runReplayCLI(t, "", "repair", a, b, "--quarantine", store); code != 0 {
+		t.Fatalf("repair: %d\n%s%s", code, out, errs)
+	}
+	for _, stdin := range []string{a + " " + b + "\n", list} {
+		code, out, errs := runReplayCLI(t, stdin, "replay", "-", "--dry-run", "--quarantine", store, "--json",
+			"--sender", "alice@example.com", "--rcpt", "bob@example.net")
+		if got := idsOf(out); code != 0 || !reflect.DeepEqual(got, []string{a, b}) {
+			t.Errorf("replay - <<%q: status %d, items %q\n%s%s", stdin, code, got, out, errs)
+		}
 	}
 }
 

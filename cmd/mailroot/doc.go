@@ -251,6 +251,11 @@
 //	refuse it (rescanning its fixed.eml is allowed). A restored item's
 //	originals are back in the mail folder, so it is refused too.
 //
+//	IDs are arguments, or read from stdin with "-": separated by white space
+//	(new lines, spaces or tabs; "#" starts a comment), so "mailroot quarantine
+//	list" output can be piped (only the ID of each row is used). An item named
+//	twice, by its ID or by two prefixes of it, is repaired once.
+//
 //	The store is --quarantine DIR, else $MAILROOT_QUARANTINE, else a Quarantine
 //	folder in the current folder.
 //
