@@ -26,13 +26,21 @@ type reviewCase struct {
 	sev  Severity // expected severity of that finding
 	part string   // expected part; "1" when empty
 	msg  string   // text the message must contain, if any
+	// keep, when set, is Limits.HeaderBytesKept for the scan (the other
+	// limits stay at their defaults).
+	keep int
 }
 
 func runReviewCases(t *testing.T, cases []reviewCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.rule+"_"+tc.name, func(t *testing.T) {
-			rep, err := Scan(strings.NewReader(tc.raw), Options{})
+			opts := Options{}
+			if tc.keep > 0 {
+				opts.Limits = DefaultLimits()
+				opts.Limits.HeaderBytesKept = tc.keep
+			}
+			rep, err := Scan(strings.NewReader(tc.raw), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,5 +163,33 @@ func TestReview_fromDisplayNameOnly(t *testing.T) {
 		{name: "name then address", rule: "ADDR-006", raw: from(" John Smith, js@example.com")},
 		{name: "second From has one", rule: "ADDR-006", raw: "From: John Smith\r\n" + from(" js@example.com")},
 		{name: "x-sender", rule: "ADDR-006", raw: "x-sender: js@example.com\r\nx-receiver: d@e.f\r\n" + from(" John Smith")},
+	})
+}
+
+// ---------------------------------------------------------------- ADDR-001
+
+func TestReview_unclosedDomainLiteral(t *testing.T) {
+	noTo := "From: a@b.c\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: s\r\n"
+	to := func(v string) string { return noTo + "To:" + v + "\r\n\r\nb\r\n" }
+	// A To: list longer than the 4096 bytes kept below, so that the field
+	// is cut; each address is 8 bytes.
+	list := func(n int) string { return strings.Repeat("a@b.cc, ", n) }
+	runReviewCases(t, []reviewCase{
+		{name: "before a comment", rule: "ADDR-001", raw: to(" [, user (A,B); x@y.z"), at: "[", sev: Crash, msg: "never closed"},
+		{name: "after an address", rule: "ADDR-001", raw: to(" x@y.z, [ (A,B); <<<<<"), at: "[", sev: Crash, msg: "never closed"},
+		{name: "in a phrase", rule: "ADDR-001", raw: to(" user [x (A,B); y@z.a"), at: "[", sev: Crash},
+		{name: "at the end", rule: "ADDR-001", raw: to(" user@[192.0.2.1"), at: "[", sev: Crash},
+		{name: "folded", rule: "ADDR-001", raw: to(" a@b.c,\r\n [x\r\n y@z.a"), at: "[x", sev: Crash},
+		{name: "cc", rule: "ADDR-001", raw: noTo + "To: d@e.f\r\nCc: [ops <ops@e.f>\r\n\r\nb\r\n", at: "[ops", sev: Crash},
+		// The field is cut: a '[' well before the cut never closed; one
+		// just before the cut may close in the bytes not kept, but the
+		// comment after it is still seen.
+		{name: "cut long after", rule: "ADDR-001", raw: to(" [" + list(1000)), at: "[", sev: Crash, keep: 4096},
+		{name: "cut just after", rule: "ADDR-001", raw: to(" " + list(500) + "[ (A,B); " + list(1000)), at: "(A,B)", sev: Crash, keep: 4096, msg: "comment holding"},
+		// Unchanged: the comment alone, and what is not an unclosed '['.
+		{name: "comment alone", rule: "ADDR-001", raw: to(" user (A,B);"), at: "(A,B)", sev: Crash},
+		{name: "closed literal", rule: "ADDR-001", raw: to(" user@[192.0.2.1], x@[IPv6:2001:db8::1]")},
+		{name: "quoted bracket", rule: "ADDR-001", raw: to(` "x [y" <a@b.c>`)},
+		{name: "bracket in comment", rule: "ADDR-001", raw: to(" a@b.c (see [note)")},
 	})
 }

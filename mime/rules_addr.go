@@ -230,7 +230,16 @@ func walkAddressList(p *part, f *field, report bool, nth int) addrScanner {
 		case '[':
 			end := bytes.IndexByte(v[i:], ']')
 			if end < 0 {
-				end = len(v) - i - 1
+				// A domain literal that never closes is as unbalanced as a
+				// '<' that never closes. The '[' is then an ordinary byte
+				// and the walk goes on: skipping to the end of the value
+				// hid every comment and bracket after it.
+				if neverClosed(f, i) {
+					unbal(i, "'[' (domain literal) never closed")
+				}
+				s.mark(i, i+1)
+				semiRun = -1
+				continue
 			}
 			s.mark(i, i+end+1)
 			semiRun = -1
