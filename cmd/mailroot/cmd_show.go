@@ -96,6 +96,10 @@ func runShow(ctx context.Context, e *env, folder string, at mime.Severity, limit
 	if err != nil {
 		return err
 	}
+	if it.Path != path {
+		fmt.Fprintf(e.stderr, "mailroot: %s belongs to the BadMail unit of %s: showing that message\n", sanitizeLine(path), sanitizeLine(it.Path))
+		path = it.Path
+	}
 	if looksBinary(path) {
 		fmt.Fprintf(e.stderr, "mailroot: warning: %s looks like binary data, not a mail message; showing what the scanner makes of it\n", sanitizeLine(path))
 	}
@@ -186,7 +190,30 @@ func showItem(ctx context.Context, path string, role mime.Folder) (*queue.Item, 
 		found = &queue.Item{Path: path, Folder: r, Size: fi.Size(), ModTime: fi.ModTime(),
 			Members: []queue.Member{{Path: path, Role: "message", Size: fi.Size(), ModTime: fi.ModTime()}}}
 	}
-	// A BadMail unit is emitted at its .BAD: show the file asked for.
+	// A BadMail unit is emitted at its .BAD. Its .BDR and .BDP are no
+	// messages: asked for one, show the unit's .BAD, as scan does.
+	if found.Folder == mime.FolderBadMail {
+		var asked, msg *queue.Member
+		for i, m := range found.Members {
+			if filepath.Clean(m.Path) == filepath.Clean(path) {
+				asked = &found.Members[i]
+			}
+			if m.Role == "message" {
+				msg = &found.Members[i]
+			}
+		}
+		if asked != nil && asked.Role != "message" {
+			if msg == nil {
+				err := fmt.Errorf("%s is the %s file of a BadMail unit with no .BAD: there is no message to show", path, strings.ToUpper(asked.Role))
+				if found.Reason != "" {
+					return nil, withHint(err, "its reason: "+sanitizeLine(strings.Join(strings.Fields(found.Reason), " ")))
+				}
+				return nil, err
+			}
+			found.Path, found.Size, found.ModTime = msg.Path, msg.Size, msg.ModTime
+			return found, nil
+		}
+	}
 	if filepath.Clean(found.Path) != filepath.Clean(path) {
 		found.Path = path
 		for _, m := range found.Members {
