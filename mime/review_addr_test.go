@@ -193,3 +193,60 @@ func TestReview_unclosedDomainLiteral(t *testing.T) {
 		{name: "bracket in comment", rule: "ADDR-001", raw: to(" a@b.c (see [note)")},
 	})
 }
+
+// ---------------------------------------------------------------- ADDR-002
+
+// TestReview_x400Evasion: an X.400-looking address gets the 1024-octet
+// limit instead of 256 and 64 (RULES.md ADDR-002); whether it looks X.400
+// is decided from the first byte of its local part, so a "/o=" does not
+// buy an ordinary address the larger limit.
+func TestReview_x400Evasion(t *testing.T) {
+	noTo := "From: a@b.c\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: s\r\n"
+	to := func(v string) string { return noTo + "To: " + v + "\r\n\r\nb\r\n" }
+	a := strings.Repeat
+	imcea := "IMCEAEX-_O=EXAMPLE_OU=EXCHANGE+20ADMINISTRATIVE+20GROUP+20+28FYDIBOHF23SPDLT+29_CN=RECIPIENTS_CN="
+	runReviewCases(t, []reviewCase{
+		{name: "lone /o= local part of 65", rule: "ADDR-002", raw: to("</o=" + a("a", 62) + "@b.c>"), at: "/o=", sev: Crash, msg: "local part of 65 octets"},
+		{name: "lone /o= address of 907", rule: "ADDR-002", raw: to("/o=" + a("a", 900) + "@b.c"), at: "/o=", sev: Crash, msg: "address of 907 octets"},
+		{name: "quoted lone /o=", rule: "ADDR-002", raw: to(`"/o=` + a("q", 70) + `"@b.c`), at: `"/o=`, sev: Crash, msg: "local part of 75 octets"},
+		{name: "DN after text", rule: "ADDR-002", raw: to("Bob <" + a("z", 70) + "/o=x/cn=y@b.c>"), at: "zzz", sev: Crash, msg: "local part of 79 octets"},
+		{name: "DN in the domain", rule: "ADDR-002", raw: to(a("y", 65) + "@b/o=x/cn=y"), at: "yyy", sev: Crash, msg: "local part of 65 octets"},
+		{name: "no @ lone /o=", rule: "ADDR-002", raw: to("/o=" + a("n", 300)), at: "/o=", sev: Crash, msg: "address of 303 octets"},
+		{name: "IMCEA over 1024", rule: "ADDR-002", raw: to("Bob <" + imcea + a("x", 1000) + "@example.com>"), at: "IMCEAEX", sev: Crash, msg: "X.400-style"},
+		{name: "DN over 1024", rule: "ADDR-002", raw: to(`"/o=ORG/ou=SITE/cn=RECIPIENTS/cn=` + a("x", 1000) + `"@example.com`), at: `"/o=ORG`, sev: Crash, msg: "X.400-style"},
+		{name: "IMCEA domain over 255", rule: "ADDR-002", raw: to(imcea + "BOB@" + a("d", 260) + ".com"), at: "ddd", sev: Crash, msg: "domain of 264 octets"},
+		{name: "embedded message", rule: "ADDR-002", raw: reviewEmbedded(to("</o=" + a("a", 62) + "@b.c>")), at: "/o=", sev: Crash, part: "1.2.1"},
+		// X.400 addresses in SMTP form, long as Exchange writes them.
+		{name: "IMCEAEX local part", rule: "ADDR-002", raw: to(`"Bob" <` + imcea + "0123456789abcdef0123456789abcdef-bob@example.com>")},
+		{name: "IMCEA under 1024", rule: "ADDR-002", raw: to(imcea + a("x", 800) + "@example.com")},
+		{name: "IMCEAX400", rule: "ADDR-002", raw: to("IMCEAX400-c=US+3Ba=+20+3Bp=EXAMPLE+3Bo=EXCHANGE+3Bs=Smith+3Bg=John+3B@example.com")},
+		{name: "quoted DN", rule: "ADDR-002", raw: to(`"/o=EXAMPLE/ou=FIRST ADMINISTRATIVE GROUP/cn=RECIPIENTS/cn=bob.example"@example.net`)},
+		{name: "rfc2156 O/R", rule: "ADDR-002", raw: to(`"/C=US/ADMD=ATTMAIL/PRMD=EXAMPLE/O=EXAMPLE/OU1=SALES/S=Smith/G=John/"@gateway.example.com`)},
+		{name: "bare DN under 1024", rule: "ADDR-002", raw: to("/o=ORG/ou=SITE/cn=Recipients/cn=" + a("x", 600))},
+		{name: "local part of 64", rule: "ADDR-002", raw: to("</o=" + a("a", 61) + "@b.c>")},
+	})
+}
+
+func TestReview_looksX400(t *testing.T) {
+	for s, want := range map[string]bool{
+		"IMCEAEX-_O=ORG_CN=BOB":         true,
+		"imceanotes-CN+3DBob":           true,
+		`"IMCEAEX-_O=ORG"`:              true,
+		"/o=ORG/cn=bob":                 true,
+		`"/o=ORG/ou=SITE/cn=bob"`:       true,
+		"/C=US/ADMD=X/S=Smith/":         true,
+		"/o=" + strings.Repeat("a", 62): false,
+		"aaaa/o=x/cn=y":                 false,
+		"/o=ORG":                        false,
+		"/organisation=ORG/cn=x":        false,
+		"IMCEA-x":                       false,
+		"IMCEAEX":                       false,
+		"/=x/cn=y":                      false,
+		"":                              false,
+		`"`:                             false,
+	} {
+		if got := looksX400([]byte(s)); got != want {
+			t.Errorf("looksX400(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

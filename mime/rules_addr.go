@@ -96,17 +96,38 @@ func (s *addrScanner) finish() {
 	lim := s.p.opts.Limits
 	spec := s.v[a:b]
 	n := addrOctets(spec)
+	hasAt := at >= a && at < b
+	local := spec
+	if hasAt {
+		local = s.v[a:at]
+	}
+	// RULES.md ADDR-002: "one address longer than [256] (local part over
+	// 64, domain over 255), or an X.400-looking address over 1024". An
+	// X.400 address carried in SMTP form is an encoding of the X.400 one
+	// in the local part (Exchange's "IMCEAEX-_O=..._CN=...@domain", or the
+	// "/o=.../cn=..." DN quoted before an '@'): long local parts are normal
+	// there, so for such an address the 1024 limit replaces both the 256
+	// and the 64 limits. Its domain is still a DNS name: over 255 is
+	// reported as for any address. Whether an address looks X.400 is
+	// decided by its local part alone, from its first byte (looksX400), so
+	// a "/o=" somewhere in an ordinary address does not buy it 1024 octets.
 	switch {
-	case looksX400(spec):
-		if n > lim.X400Length {
+	case looksX400(local):
+		switch {
+		case n > lim.X400Length:
 			s.lenDone = true
 			reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("X.400-style address of %d octets in %s (limit %d)", n, s.f.name, lim.X400Length))
+		case hasAt:
+			if domain := addrOctets(s.v[at+1 : b]); domain > 255 {
+				s.lenDone = true
+				reportValue(s.p, s.f, "ADDR-002", at+1, fmt.Sprintf("domain of %d octets in %s (limit 255)", domain, s.f.name))
+			}
 		}
 	case n > lim.AddressLength:
 		s.lenDone = true
 		reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("address of %d octets in %s (limit %d)", n, s.f.name, lim.AddressLength))
-	case at >= a && at < b:
-		if local := addrOctets(s.v[a:at]); local > 64 {
+	case hasAt:
+		if local := addrOctets(local); local > 64 {
 			s.lenDone = true
 			reportValue(s.p, s.f, "ADDR-002", a, fmt.Sprintf("local part of %d octets in %s (limit 64)", local, s.f.name))
 		} else if domain := addrOctets(s.v[at+1 : b]); domain > 255 {
@@ -127,22 +148,64 @@ func addrOctets(b []byte) int {
 	return n
 }
 
-// looksX400 reports an X.400 or Exchange legacy address: "/c=", "/o=",
-// "/ou=", "/cn=", "/admd=" and the like (a '/', 1-4 letters, '=').
+// looksX400 reports whether a local part (or a whole address without
+// '@'), quoted or not, is an X.400 address or an encoding of one:
+//   - Exchange's encapsulation (IMCEA): "IMCEA" + a type + '-', as in
+//     "IMCEAEX-_O=ORG_OU=..._CN=RECIPIENTS_CN=BOB" and "IMCEAX400-c=US+3B...";
+//   - an X.400 O/R address or Exchange legacy DN in slash form: it starts
+//     with "/key=" and holds at least one more "/key=" ("/o=ORG/ou=SITE/
+//     cn=RECIPIENTS/cn=bob", RFC 2156's "/C=US/ADMD=X/S=Smith/"), where a
+//     key is 1-4 letters and an optional digit (c, o, ou, ou1, cn, admd,
+//     prmd, s, g).
+//
+// The test is anchored at the first byte: an X.400 attribute in the middle
+// of an ordinary address ("aaaa/o=@b.c") or a lone "/o=" followed by text
+// is no X.400 address.
 func looksX400(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		if b[i] != '/' {
-			continue
+	if len(b) > 0 && b[0] == '"' {
+		b = b[1:]
+		if n := len(b); n > 0 && b[n-1] == '"' {
+			b = b[:n-1]
 		}
-		j := i + 1
-		for j < len(b) && j-i <= 5 && (b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z') {
+	}
+	if len(b) > 6 && bytes.EqualFold(b[:5], []byte("imcea")) {
+		j := 5
+		for j < len(b) && j < 5+16 && (b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z' || b[j] >= '0' && b[j] <= '9') {
 			j++
 		}
-		if j > i+1 && j-i <= 5 && j < len(b) && b[j] == '=' {
+		return j > 5 && j < len(b) && b[j] == '-'
+	}
+	if x400Key(b, 0) < 0 {
+		return false
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i] == '/' && x400Key(b, i) > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// x400Key returns the index past "/key=" at b[i] (key: 1-4 letters and an
+// optional digit), or -1.
+func x400Key(b []byte, i int) int {
+	if i >= len(b) || b[i] != '/' {
+		return -1
+	}
+	j := i + 1
+	for j < len(b) && j-i <= 4 && b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z' {
+		j++
+	}
+	if j == i+1 {
+		return -1
+	}
+	if j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j < len(b) && b[j] == '=' {
+		return j + 1
+	}
+	return -1
 }
 
 // scanAddressList walks an address header. With report set it reports
