@@ -250,3 +250,25 @@ func TestReview_looksX400(t *testing.T) {
 		}
 	}
 }
+
+// ---------------------------------------------------------------- HDR-001
+
+// TestReview_printfWidths: a two-digit width is a URL escape ("%20s"), a
+// longer one is the overflow form ("%1000n"); "%%" is a literal percent.
+func TestReview_printfWidths(t *testing.T) {
+	subj := func(v string) string { return reviewHead + "Subject: " + v + "\r\n\r\nb\r\n" }
+	runReviewCases(t, []reviewCase{
+		{name: "99999s", rule: "HDR-001", raw: subj("x %99999s"), at: "%99999s", sev: Crash, msg: `"%99999s"`},
+		{name: "1000n", rule: "HDR-001", raw: subj("%1000n"), at: "%1000n", sev: Crash},
+		{name: "100s", rule: "HDR-001", raw: subj("a %100s b"), at: "%100s", sev: Crash},
+		{name: "odd width after 25", rule: "HDR-001", raw: subj("%252s"), at: "%252s", sev: Crash},
+		{name: "encoded width", rule: "HDR-001", raw: subj("=?utf-8?Q?=2565535x?="), at: "=?utf-8", sev: Crash},
+		{name: "message-id", rule: "HDR-001", raw: "From: a@b.c\r\nMessage-ID: <%4096n@y>\r\n\r\nb\r\n", at: "%4096n", sev: Crash},
+		{name: "literal then directive", rule: "HDR-001", raw: subj("100%%%s"), at: "%s", sev: Crash},
+		{name: "directive after literal", rule: "HDR-001", raw: subj("100%% %n"), at: "%n", sev: Crash},
+		{name: "20s", rule: "HDR-001", raw: subj("a%20some")},
+		{name: "double escape", rule: "HDR-001", raw: subj("a%2520some and %252541x")},
+		{name: "literal percent s", rule: "HDR-001", raw: subj("100%%s")},
+		{name: "literal percent n", rule: "HDR-001", raw: subj("%%n %%x %%p")},
+	})
+}

@@ -172,19 +172,36 @@ func hdrSkipWSP(v []byte, i int) int {
 //
 // URL-encoded text must not match: "%20", "%2Fsomething" and "100% sure"
 // are not directives. A space is therefore never taken as a flag, and a
-// directive whose only decoration is a width starting with two hex digits
-// ("%20s", "%2520s") is taken for a URL escape followed by text.
+// directive whose only decoration is a two-digit width ("%20s", "%41x"),
+// or such a width behind URL-escaped percent signs ("%2520s" is "%20s"
+// escaped once more), is taken for a URL escape followed by text. Any
+// other width is a directive: "%1000n" and "%99999s" are the classic
+// overflow forms. "%%" is a literal percent sign, so "%%s" is no directive.
 func checkPrintf(p *part, f *field) {
-	v := f.value
-	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
+	if i, n := printfNext(f.value, 0); i >= 0 {
+		reportValue(p, f, "HDR-001", i, fmt.Sprintf("printf directive %q in %s", f.value[i:i+n], f.name))
+	}
+}
+
+// printfNext returns the index and length of the first printf directive
+// in b at or after from, or -1, 0. It reads b as printf does, left to
+// right, so "%%" is a literal percent sign and not the start of one.
+func printfNext(b []byte, from int) (at, n int) {
+	for i := from; i < len(b); i++ {
+		k := bytes.IndexByte(b[i:], '%')
+		if k < 0 {
+			break
+		}
+		i += k
+		if i+1 < len(b) && b[i+1] == '%' {
+			i++
 			continue
 		}
-		if n := printfDirectiveAt(v, i); n > 0 {
-			reportValue(p, f, "HDR-001", i, fmt.Sprintf("printf directive %q in %s", v[i:i+n], f.name))
-			return
+		if n := printfDirectiveAt(b, i); n > 0 {
+			return i, n
 		}
 	}
+	return -1, 0
 }
 
 // printfDirectiveAt is printfDirective at v[i], except that a bare
@@ -243,11 +260,22 @@ func printfDirective(b []byte) int {
 	if i >= len(b) || strings.IndexByte("snxXpS", b[i]) < 0 {
 		return 0
 	}
-	if flags == 0 && !precision && length == 0 && width >= 2 && b[widthStart] != '*' {
-		// "%20s", "%2541x": a URL escape ("%20", "%25") followed by text.
+	if flags == 0 && !precision && length == 0 && urlEscapeWidth(b[widthStart:widthStart+width]) {
+		// "%20s", "%2520s": a URL escape ("%20", "%25" "20") followed by text.
 		return 0
 	}
 	return i + 1
+}
+
+// urlEscapeWidth reports whether the digits of a printf width read as the
+// hex digits of a URL escape: two digits ("%20s"), possibly behind any
+// number of escaped percent signs "25" ("%2520s", "%252520s"). Widths of
+// three digits or more otherwise ("%100s", "%1000n", "%99999s") are not.
+func urlEscapeWidth(w []byte) bool {
+	for len(w) > 2 && w[0] == '2' && w[1] == '5' {
+		w = w[2:]
+	}
+	return len(w) == 2
 }
 
 // ---------------------------------------------------------------- HDR-002
