@@ -64,10 +64,12 @@ format it expects. For each ID:
    reply or a lost connection is retryable and a 5xx reply failed: the item
    stays where it is and the reply is recorded.
 
-IDs are arguments, or read from stdin with "-" (one per line; the first
-field is used, so "mailroot quarantine list" output can be piped), or
---all-repaired for every item in the repaired state. --rate spaces the
-replays (default 100 a minute, Exchange's pickup rate).
+IDs are arguments, or read from stdin with "-" (separated by white space;
+"#" starts a comment; "mailroot quarantine list" output can be piped, only
+the ID of each row is used), or --all-repaired for every item in the
+repaired state. An item named twice, by its ID or by two prefixes of it,
+is replayed once. --rate spaces the replays (default 100 a minute,
+Exchange's pickup rate).
 
 Examples:
 
@@ -286,6 +288,9 @@ func runReplay(ctx context.Context, e *env, o *replayOptions, args []string) (er
 			return nil
 		}
 	}
+	// An item named twice is sent once (not sent, then refused as
+	// already replayed, which would look like a partial failure).
+	ids = uniqueIDs(st, ids)
 	opts := replay.Options{Original: o.original, Force: o.force, BlockAt: o.blockAt, Sender: o.sender, Recipients: o.rcpts, Again: o.again, DryRun: o.dryRun}
 	lim := replay.NewLimiter(o.rate)
 	if o.dryRun {

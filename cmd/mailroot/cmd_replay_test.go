@@ -191,7 +191,11 @@ func TestReplayTarget(t *testing.T) {
 			t.Errorf("%d: err = %v", i, err)
 			continue
 		}
-		if err == nil && (string(tgt.Kind) != tt.kind || tgt.Dir != tt.dir || tgt.Addr != tt.addr) {
+		want := tt.dir
+		if want != "" {
+			want, _ = filepath.Abs(want) // recorded whatever the working directory
+		}
+		if err == nil && (string(tgt.Kind) != tt.kind || tgt.Dir != want || tgt.Addr != tt.addr) {
 			t.Errorf("%d: target %+v", i, tgt)
 		}
 	}
@@ -312,5 +316,19 @@ func TestReplayCLI_relativeTargetFolder(t *testing.T) {
 	}
 	if strings.Contains(out, `"path":"Replay`) {
 		t.Errorf("a relative path was reported: %s", out)
+	}
+}
+
+// TestReplayCLI_idNamedTwice: an item named twice (its ID and a prefix) is
+// replayed once, status 0, one file in PickUp.
+func TestReplayCLI_idNamedTwice(t *testing.T) {
+	msg := "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: once\r\nMessage-ID: <once@example.com>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nbody\r\n"
+	store, id, vsi := addMessageForRepair(t, "NTFS_0010.EML", msg)
+	code, out, errs := runCLI(t, "replay", id, strings.ToUpper(id[:7]), "--original", "--quarantine", store)
+	if code != 0 || strings.Count(out, ": sent to ") != 1 {
+		t.Fatalf("replay ID PREFIX: status %d\nstdout: %q\nstderr: %s", code, out, errs)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(vsi, "PickUp")); len(ents) != 1 {
+		t.Errorf("PickUp holds %d files, want 1", len(ents))
 	}
 }

@@ -342,10 +342,12 @@
 //	   reply or a lost connection is retryable and a 5xx reply failed: the item
 //	   stays where it is and the reply is recorded.
 //
-//	IDs are arguments, or read from stdin with "-" (one per line; the first
-//	field is used, so "mailroot quarantine list" output can be piped), or
-//	--all-repaired for every item in the repaired state. --rate spaces the
-//	replays (default 100 a minute, Exchange's pickup rate).
+//	IDs are arguments, or read from stdin with "-" (separated by white space;
+//	"#" starts a comment; "mailroot quarantine list" output can be piped, only
+//	the ID of each row is used), or --all-repaired for every item in the
+//	repaired state. An item named twice, by its ID or by two prefixes of it,
+//	is replayed once. --rate spaces the replays (default 100 a minute,
+//	Exchange's pickup rate).
 //
 //	Examples:
 //
