@@ -112,8 +112,10 @@ EXIT STATUS
       remains in what replay would send
   1   findings at or above --block-at remain: a manual fix is needed
   2   bad usage, or a fatal error (store missing, unsafe)
-  3   partial: some items could not be repaired (unknown ID, read error)
-      or were refused (original changed, item replayed or restored)
+  2   also an unknown or ambiguous ID: IDs are resolved first, and a typo
+      changes nothing
+  3   partial: some items could not be repaired (read error) or were
+      refused (original changed, item replayed or restored)
   11  the store is locked by another mailroot process`
 
 type repairOptions struct {
@@ -193,8 +195,12 @@ func runRepair(ctx context.Context, e *env, o *repairOptions, args []string) (er
 		return err
 	}
 	defer ss.closeInto(&err)
+	ids, err = uniqueIDs(st, ids)
+	if err != nil {
+		return err
+	}
 	failed, blocked := 0, 0
-	for _, id := range uniqueIDs(st, ids) {
+	for _, id := range ids {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -466,22 +472,23 @@ func readOriginal(path string, want *quarantine.File) ([]byte, error) {
 
 // uniqueIDs resolves each ID or prefix to its full ID and drops repeats,
 // keeping the first-seen order: "repair A A", an ID listed twice on stdin,
-// or two prefixes of one ID repair the item once. An argument that does not
-// resolve is kept as given (once), so that it is reported.
-func uniqueIDs(st *quarantine.Store, args []string) []string {
+// or two prefixes of one ID repair the item once. Every ID is resolved
+// before anything is done, as restore does: an unknown or ambiguous one is
+// a usage error (status 2) and a typo changes nothing.
+func uniqueIDs(st *quarantine.Store, args []string) ([]string, error) {
 	seen := make(map[string]bool, len(args))
 	out := make([]string, 0, len(args))
 	for _, a := range args {
-		key := a
-		if id, err := st.Resolve(a); err == nil {
-			key = id
+		id, err := st.Resolve(a)
+		if err != nil {
+			return nil, idError(err)
 		}
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, key)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // rehashInto records the current hash of a fixed.eml edited by hand.

@@ -81,7 +81,8 @@ Examples:
 EXIT STATUS
   0   every item was sent (or, with --dry-run, would be)
   1   every item was refused (gate, envelope, already replayed) or failed
-  2   bad usage, or a fatal error (store missing, unsafe)
+  2   bad usage (also an unknown or ambiguous ID: IDs are resolved first,
+      and a typo sends nothing), or a fatal error (store missing, unsafe)
   3   partial: some items were sent and others were not
   11  the store is locked by another mailroot process`
 
@@ -290,7 +291,9 @@ func runReplay(ctx context.Context, e *env, o *replayOptions, args []string) (er
 	}
 	// An item named twice is sent once (not sent, then refused as
 	// already replayed, which would look like a partial failure).
-	ids = uniqueIDs(st, ids)
+	if ids, err = uniqueIDs(st, ids); err != nil {
+		return err
+	}
 	opts := replay.Options{Original: o.original, Force: o.force, BlockAt: o.blockAt, Sender: o.sender, Recipients: o.rcpts, Again: o.again, DryRun: o.dryRun}
 	lim := replay.NewLimiter(o.rate)
 	if o.dryRun {

@@ -320,10 +320,18 @@ func TestReplayCLI_relativeTargetFolder(t *testing.T) {
 }
 
 // TestReplayCLI_idNamedTwice: an item named twice (its ID and a prefix) is
-// replayed once, status 0, one file in PickUp.
+// replayed once, status 0, one file in PickUp; with an unknown ID among
+// them nothing is sent (status 2).
 func TestReplayCLI_idNamedTwice(t *testing.T) {
 	msg := "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: once\r\nMessage-ID: <once@example.com>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nbody\r\n"
 	store, id, vsi := addMessageForRepair(t, "NTFS_0010.EML", msg)
+	// A typo among the IDs sends nothing: they are resolved first.
+	if code, out, errs := runCLI(t, "replay", id, "zzzzzz", "--original", "--quarantine", store); code != exitUsage || !strings.Contains(errs, "zzzzzz") {
+		t.Fatalf("replay ID TYPO: status %d, want %d\n%s%s", code, exitUsage, out, errs)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(vsi, "PickUp")); len(ents) != 0 {
+		t.Fatalf("a replay with a typo sent %d files", len(ents))
+	}
 	code, out, errs := runCLI(t, "replay", id, strings.ToUpper(id[:7]), "--original", "--quarantine", store)
 	if code != 0 || strings.Count(out, ": sent to ") != 1 {
 		t.Fatalf("replay ID PREFIX: status %d\nstdout: %q\nstderr: %s", code, out, errs)

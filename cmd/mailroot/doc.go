@@ -272,8 +272,10 @@
 //	      remains in what replay would send
 //	  1   findings at or above --block-at remain: a manual fix is needed
 //	  2   bad usage, or a fatal error (store missing, unsafe)
-//	  3   partial: some items could not be repaired (unknown ID, read error)
-//	      or were refused (original changed, item replayed or restored)
+//	  2   also an unknown or ambiguous ID: IDs are resolved first, and a typo
+//	      changes nothing
+//	  3   partial: some items could not be repaired (read error) or were
+//	      refused (original changed, item replayed or restored)
 //	  11  the store is locked by another mailroot process
 //
 //	FLAGS
@@ -359,7 +361,8 @@
 //	EXIT STATUS
 //	  0   every item was sent (or, with --dry-run, would be)
 //	  1   every item was refused (gate, envelope, already replayed) or failed
-//	  2   bad usage, or a fatal error (store missing, unsafe)
+//	  2   bad usage (also an unknown or ambiguous ID: IDs are resolved first,
+//	      and a typo sends nothing), or a fatal error (store missing, unsafe)
 //	  3   partial: some items were sent and others were not
 //	  11  the store is locked by another mailroot process
 //
