@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -253,6 +254,44 @@ func TestReview_looksX400(t *testing.T) {
 
 // ---------------------------------------------------------------- HDR-001
 
+// TestReview_printfEncodedWords: the decoded text of the whole field is
+// checked, adjacent encoded words joined (RFC 2047 6.2: the white space
+// between them is dropped), so a directive split over words is found. The
+// finding points at the word holding the '%'.
+func TestReview_printfEncodedWords(t *testing.T) {
+	subj := func(v string) string { return reviewHead + "Subject: " + v + "\r\n\r\nb\r\n" }
+	rest := "To: d@e.f\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	from := func(v string) string { return "From: " + v + "\r\n" + rest + "Subject: s\r\n\r\nb\r\n" }
+	w25 := "=?utf-8?Q?=25?="
+	broken := strings.Repeat("=?utf-8?Q?a=Zz?= x ", 9)
+	runReviewCases(t, []reviewCase{
+		{name: "Q split", rule: "HDR-001", raw: subj(w25 + " =?utf-8?Q?n?="), at: w25, sev: Crash, msg: `"%n" split across encoded words`},
+		{name: "B split", rule: "HDR-001", raw: subj("=?utf-8?B?JQ==?= =?utf-8?B?bg==?="), at: "=?utf-8?B?JQ", sev: Crash, msg: `"%n"`},
+		{name: "folded between", rule: "HDR-001", raw: subj(w25 + "\r\n =?utf-8?Q?n?="), at: w25, sev: Crash},
+		{name: "tab between", rule: "HDR-001", raw: subj(w25 + "\t=?UTF-8?q?s?="), at: w25, sev: Crash},
+		{name: "no space between", rule: "HDR-001", raw: subj(w25 + "=?utf-8?Q?p?="), at: w25, sev: Crash},
+		{name: "three words", rule: "HDR-001", raw: subj(w25 + " =?utf-8?Q?0?= =?utf-8?B?OHg=?="), at: w25, sev: Crash, msg: `"%08x"`},
+		{name: "mixed charsets", rule: "HDR-001", raw: subj("=?iso-8859-1?Q?=25?= =?us-ascii?Q?n?="), at: "=?iso", sev: Crash},
+		{name: "percent in second word", rule: "HDR-001", raw: subj("=?utf-8?Q?Re:?= =?utf-8?Q?_x=25?= =?utf-8?Q?n?="), at: "=?utf-8?Q?_x", sev: Crash},
+		{name: "raw text after the word", rule: "HDR-001", raw: subj(w25 + "n"), at: w25, sev: Crash},
+		{name: "display name", rule: "HDR-001", raw: from(w25 + " =?utf-8?Q?s?= <a@b.c>"), at: w25, sev: Crash},
+		{name: "quoted display name", rule: "HDR-001", raw: from(`"` + w25 + ` =?utf-8?Q?s?=" <a@b.c>`), at: w25, sev: Crash},
+		{name: "cc", rule: "HDR-001", raw: "Cc: " + w25 + " =?utf-8?Q?x?= <c@d.e>\r\n" + subj("s"), at: w25, sev: Crash},
+		{name: "after broken words", rule: "HDR-001", raw: subj(broken + w25 + " =?utf-8?Q?n?="), at: w25, sev: Crash},
+		{name: "after a raw directive", rule: "HDR-001", raw: subj("%s " + w25 + " =?utf-8?Q?n?="), at: "%s", sev: Crash},
+		{name: "embedded message", rule: "HDR-001", raw: reviewEmbedded(subj(w25 + " =?utf-8?Q?n?=")), at: w25, sev: Crash, part: "1.2.1"},
+		// Words that are not adjacent keep what separates them.
+		{name: "raw word between", rule: "HDR-001", raw: subj(w25 + " x =?utf-8?Q?n?=")},
+		{name: "comment between", rule: "HDR-001", raw: from(w25 + " (c) =?utf-8?Q?s?= <a@b.c>")},
+		{name: "broken word after", rule: "HDR-001", raw: subj(w25 + " =?bogus?Q?n?=")},
+		{name: "split percentage", rule: "HDR-001", raw: subj("=?utf-8?Q?100=25?= =?utf-8?Q?pure?=")},
+		{name: "split literal percent", rule: "HDR-001", raw: subj(w25 + " =?utf-8?Q?=25s?=")},
+		{name: "split url escape", rule: "HDR-001", raw: subj(w25 + " =?utf-8?Q?20sale?=")},
+		{name: "word ends the field", rule: "HDR-001", raw: subj("50 " + w25)},
+		{name: "encoded literal percent", rule: "HDR-001", raw: subj("=?utf-8?Q?100=25=25s?=")},
+	})
+}
+
 // TestReview_printfWidths: a two-digit width is a URL escape ("%20s"), a
 // longer one is the overflow form ("%1000n"); "%%" is a literal percent.
 func TestReview_printfWidths(t *testing.T) {
@@ -271,4 +310,31 @@ func TestReview_printfWidths(t *testing.T) {
 		{name: "literal percent s", rule: "HDR-001", raw: subj("100%%s")},
 		{name: "literal percent n", rule: "HDR-001", raw: subj("%%n %%x %%p")},
 	})
+}
+
+// BenchmarkReviewHeaders scans a message whose cost is in the header
+// rules this review touched: address lists, encoded words in Subject and
+// From, Date and Message-ID.
+func BenchmarkReviewHeaders(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("From: =?utf-8?Q?J=C3=B6rg?= =?utf-8?B?U2NobWlkdA==?= <joerg@example.com>\r\nTo: ")
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			sb.WriteString(",\r\n ")
+		}
+		sb.WriteString(`"Recipient ` + strconv.Itoa(i) + `" <user` + strconv.Itoa(i) + `@example.net>`)
+	}
+	sb.WriteString("\r\nCc: IMCEAEX-_O=EXAMPLE_OU=EXCHANGE+20ADMINISTRATIVE+20GROUP_CN=RECIPIENTS_CN=bob@example.com\r\n")
+	sb.WriteString("Subject: =?utf-8?Q?Quarterly_r=C3=A9port?= =?utf-8?Q?_100=25_done?=\r\n =?utf-8?B?4oCUIHNlZSBhdHRhY2hlZA==?=\r\n")
+	sb.WriteString("Date: Thu, 29 Feb 2024 15:04:05 -0700\r\nMessage-ID: <20240229150405.1234@example.com>\r\n\r\nbody\r\n")
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	r := bytes.NewReader(data)
+	for b.Loop() {
+		r.Reset(data)
+		if _, err := Scan(r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -186,16 +186,33 @@ func ewBoundary(v []byte, s int) bool {
 // checkEncodedWords looks at every "=?" in a field. A UTF-7 encoded word is
 // ENC-006 in any field. In unstructured fields and address headers, where
 // RFC 2047 allows encoded words, a broken word is ENC-005 and a decoded
-// double-byte payload is checked for ENC-007.
+// double-byte payload is checked for ENC-007. In Subject and address
+// headers the decoded text of the field is checked for HDR-001
+// (checkDecodedPrintf).
 func checkEncodedWords(p *part, f *field, k hdrKind) {
 	v := f.value
 	strict := k&(kUnstructured|kAddress) != 0
 	var quota fieldQuota
-	printfDone := k&(kSubject|kAddress) == 0
-	for i := 0; i+1 < len(v) && quota < perFieldFindings; {
+	wantPrintf := k&(kSubject|kAddress) != 0
+	// The decoded text lives in stack buffers unless the field is long or
+	// holds many words.
+	var (
+		decBuf [256]byte
+		segBuf [8]ewSeg
+		text   = ewText{dec: decBuf[:0], segs: segBuf[:0], lastEnd: -1}
+		// prevEnd is where the last closed word ended: a word right after
+		// it ("=?a?Q?x?==?a?Q?y?=") is read as one, as decoders do,
+		// although RFC 2047 5 wants white space between them.
+		prevEnd = -1
+	)
+	for i := 0; i+1 < len(v); {
+		full := quota >= perFieldFindings
+		if full && !wantPrintf {
+			return
+		}
 		j := bytes.Index(v[i:], []byte("=?"))
 		if j < 0 {
-			return
+			break
 		}
 		s := i + j
 		w := parseEW(v, s)
@@ -212,13 +229,69 @@ func checkEncodedWords(p *part, f *field, k hdrKind) {
 			if quota.take() {
 				reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))
 			}
-		} else if strict && ewBoundary(v, s) {
-			if checkEncodedWord(p, f, w, &quota) && !printfDone {
-				printfDone = checkDecodedPrintf(p, f, w)
+		} else if strict && (ewBoundary(v, s) || s == prevEnd) {
+			// Past the quota nothing is reported or formatted, but the
+			// words are still decoded for HDR-001: broken words first
+			// must not hide a directive after them.
+			ok := false
+			if full {
+				ok = ewFaultOf(w, f.truncated) == ewOK
+			} else {
+				ok = checkEncodedWord(p, f, w, &quota)
 			}
+			if ok && wantPrintf {
+				text = text.add(v, w)
+			}
+		}
+		if w.end > 0 {
+			prevEnd = w.end
 		}
 		i = next
 	}
+	if wantPrintf && len(text.segs) > 0 {
+		text.dec = append(text.dec, v[text.rawAt:]...)
+		checkDecodedPrintf(p, f, &text)
+	}
+}
+
+// ewText is the decoded text of a field as a reader sees it: raw text as
+// it is, each well-formed encoded word decoded, and the white space
+// between two adjacent decoded words dropped (RFC 2047 6.2). It is at most
+// as long as the value, which Limits.HeaderBytesKept bounds.
+type ewText struct {
+	dec     []byte
+	segs    []ewSeg // the decoded words that hold a '%', in order
+	rawAt   int     // value[rawAt:] is not in dec yet
+	lastEnd int     // value index just past the last decoded word, -1 before one
+}
+
+// ewSeg is one decoded word: dec[from:to] came from the word at value[src].
+type ewSeg struct{ from, to, src int }
+
+// add appends the raw text before w and w decoded; w must be well formed.
+// It works on a copy and returns it, which keeps the buffers of a caller's
+// ewText on its stack.
+func (t ewText) add(v []byte, w ewWord) ewText {
+	gap := v[t.rawAt:w.start]
+	if t.lastEnd != t.rawAt || !ewAllWSP(gap) {
+		t.dec = append(t.dec, gap...)
+	}
+	from := len(t.dec)
+	t.dec = ewDecode(t.dec, w.encoding[0]|0x20, w.payload)
+	if bytes.IndexByte(t.dec[from:], '%') >= 0 {
+		t.segs = append(t.segs, ewSeg{from: from, to: len(t.dec), src: w.start})
+	}
+	t.rawAt, t.lastEnd = w.end, w.end
+	return t
+}
+
+func ewAllWSP(b []byte) bool {
+	for _, c := range b {
+		if !hdrWSP(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // ewCharsetName strips an RFC 2231 language ("utf-8*en") from a charset.
@@ -243,25 +316,23 @@ func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) (valid boo
 	}
 	problem := ""
 	cs := ewCharsetName(w.charset)
-	switch {
-	case w.end < 0 && w.whiteSpaceIn:
+	switch ewFaultOf(w, f.truncated) {
+	case ewOpenAtWhiteSpace:
 		problem = "is not closed by ?= before white space"
-	case w.end < 0 && f.truncated:
+	case ewOpenAtCut:
 		return false // it may close in the bytes not kept
-	case w.end < 0:
+	case ewOpen:
 		problem = "has no closing ?="
-	case w.end-w.start > 75:
+	case ewTooLong:
 		problem = fmt.Sprintf("is %d characters long (limit 75)", w.end-w.start)
-	case len(cs) == 0:
+	case ewNoCharset:
 		problem = "has an empty charset"
-	case !ewKnownCharset(cs):
+	case ewUnknownCharset:
 		problem = fmt.Sprintf("names unknown charset %q", cs)
-	case len(w.encoding) != 1 || w.encoding[0]|0x20 != 'b' && w.encoding[0]|0x20 != 'q':
+	case ewBadEncoding:
 		problem = fmt.Sprintf("uses encoding %q (only B and Q exist)", w.encoding)
-	default:
-		if bad, why := ewPayloadError(w.encoding[0]|0x20, w.payload); bad {
-			problem = why
-		}
+	case ewBadPayload:
+		_, problem = ewPayloadError(w.encoding[0]|0x20, w.payload)
 	}
 	if problem != "" {
 		if !quota.take() {
@@ -276,27 +347,91 @@ func checkEncodedWord(p *part, f *field, w ewWord, quota *fieldQuota) (valid boo
 	return true
 }
 
-// checkDecodedPrintf reports HDR-001 for a printf directive hidden in a
-// well-formed encoded word ("=?utf-8?B?JXMlcyVzJW4=?=" is "%s%s%s%n"):
-// clients and servers decode Subject and display names before they log or
-// format them. It reports whether it made a finding.
-func checkDecodedPrintf(p *part, f *field, w ewWord) bool {
-	var buf [128]byte
-	dec := ewDecode(buf[:0], w.encoding[0]|0x20, w.payload)
-	for i := 0; i < len(dec); i++ {
-		if dec[i] != '%' {
-			continue
-		}
-		if n := printfDirectiveAt(dec, i); n > 0 {
-			reportValue(p, f, "HDR-001", w.start, fmt.Sprintf("printf directive %q in an encoded word of %s", string(dec[i:i+n]), f.name))
-			return true
-		}
+// ewFault is what is wrong with an encoded word, found without formatting
+// anything (checkEncodedWord turns it into a message).
+type ewFault uint8
+
+const (
+	ewOK               ewFault = iota
+	ewUnstructured             // "=?charset?encoding?" not found
+	ewOpenAtWhiteSpace         // the payload ran into white space before "?="
+	ewOpenAtCut                // no "?=" in a field cut for checking: may close later
+	ewOpen                     // no "?="
+	ewTooLong                  // over 75 characters
+	ewNoCharset
+	ewUnknownCharset
+	ewBadEncoding // not B or Q
+	ewBadPayload  // see ewPayloadError
+)
+
+// ewFaultOf returns the first problem of w in the order ENC-005 reports
+// them, or ewOK when the word is well formed and safe to decode.
+func ewFaultOf(w ewWord, truncated bool) ewFault {
+	cs := ewCharsetName(w.charset)
+	switch {
+	case !w.structured:
+		return ewUnstructured
+	case w.end < 0 && w.whiteSpaceIn:
+		return ewOpenAtWhiteSpace
+	case w.end < 0 && truncated:
+		return ewOpenAtCut
+	case w.end < 0:
+		return ewOpen
+	case w.end-w.start > 75:
+		return ewTooLong
+	case len(cs) == 0:
+		return ewNoCharset
+	case !ewKnownCharset(cs):
+		return ewUnknownCharset
+	case len(w.encoding) != 1 || w.encoding[0]|0x20 != 'b' && w.encoding[0]|0x20 != 'q':
+		return ewBadEncoding
+	case ewPayloadBad(w.encoding[0]|0x20, w.payload) != ewPayloadFine:
+		return ewBadPayload
 	}
-	return false
+	return ewOK
 }
 
-// ewPayloadError validates a B or Q payload without decoding it.
-func ewPayloadError(enc byte, payload []byte) (bad bool, why string) {
+// checkDecodedPrintf reports HDR-001 for a printf directive in the
+// decoded text of a field that comes from its encoded words
+// ("=?utf-8?B?JXMlcyVzJW4=?=" is "%s%s%s%n"): clients and servers decode
+// Subject and display names before they log or format them. The text is
+// that of the whole field, with adjacent words joined as RFC 2047 6.2
+// says, so a directive split over two words ("=?utf-8?Q?=25?=
+// =?utf-8?Q?n?=" is "%n") is found too. A directive wholly in raw text is
+// checkPrintf's. The finding points at the word that holds the '%'.
+func checkDecodedPrintf(p *part, f *field, t *ewText) {
+	k := 0 // directives come in order: the first segment that may hold the next
+	for from := 0; k < len(t.segs); {
+		i, n := printfNext(t.dec, from)
+		if i < 0 {
+			return
+		}
+		for k < len(t.segs) && t.segs[k].to <= i {
+			k++
+		}
+		if k < len(t.segs) && t.segs[k].from <= i {
+			sg := t.segs[k]
+			where := "in an encoded word"
+			if i+n > sg.to {
+				where = "split across encoded words"
+			}
+			reportValue(p, f, "HDR-001", sg.src, fmt.Sprintf("printf directive %q %s of %s", string(t.dec[i:i+n]), where, f.name))
+			return
+		}
+		from = i + n
+	}
+}
+
+// ewPayloadBad results: the payload is fine, or where it goes wrong.
+const (
+	ewPayloadFine   = -1
+	ewPayloadLength = -2 // a base64 length that cannot decode
+)
+
+// ewPayloadBad validates a B or Q payload without decoding it or
+// formatting anything: it returns ewPayloadFine, ewPayloadLength or the
+// index of the first bad byte (for Q, of the '=' of a bad escape).
+func ewPayloadBad(enc byte, payload []byte) int {
 	if enc == 'b' {
 		n := len(payload)
 		pad := 0
@@ -305,27 +440,45 @@ func ewPayloadError(enc byte, payload []byte) (bad bool, why string) {
 		}
 		for k, c := range payload[:n-pad] {
 			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
-				return true, fmt.Sprintf("has byte %q at %d of its base64 payload", c, k)
+				return k
 			}
 		}
 		if (n-pad)%4 == 1 || pad > 0 && n%4 != 0 {
-			return true, fmt.Sprintf("has a base64 payload of length %d that cannot decode", n)
+			return ewPayloadLength
 		}
-		return false, ""
+		return ewPayloadFine
 	}
 	for k := 0; k < len(payload); k++ {
 		c := payload[k]
 		switch {
 		case c == '=':
 			if k+2 >= len(payload) || !ewHex(payload[k+1]) || !ewHex(payload[k+2]) {
-				return true, fmt.Sprintf("has a bad Q escape at %d", k)
+				return k
 			}
 			k += 2
 		case c <= ' ' || c >= 0x7f || c == '?':
-			return true, fmt.Sprintf("has byte 0x%02x in its Q payload", c)
+			return k
 		}
 	}
-	return false, ""
+	return ewPayloadFine
+}
+
+// ewPayloadError validates a B or Q payload without decoding it, and says
+// what is wrong.
+func ewPayloadError(enc byte, payload []byte) (bad bool, why string) {
+	k := ewPayloadBad(enc, payload)
+	switch {
+	case k == ewPayloadFine:
+		return false, ""
+	case k == ewPayloadLength:
+		return true, fmt.Sprintf("has a base64 payload of length %d that cannot decode", len(payload))
+	case enc == 'b':
+		return true, fmt.Sprintf("has byte %q at %d of its base64 payload", payload[k], k)
+	case payload[k] == '=':
+		return true, fmt.Sprintf("has a bad Q escape at %d", k)
+	default:
+		return true, fmt.Sprintf("has byte 0x%02x in its Q payload", payload[k])
+	}
 }
 
 func ewHex(c byte) bool {
