@@ -305,6 +305,7 @@ func runQuarantineAdd(ctx context.Context, e *env, o *quarantineOptions, args []
 	var jobs []job
 	var problems int
 	var partial []string
+	queued := map[string]bool{} // items already to add: "F F", or a .BAD and its .BDR, add one unit once
 	for _, a := range args {
 		l, derr := queue.Detect(a)
 		if derr != nil {
@@ -322,6 +323,11 @@ func runQuarantineAdd(ctx context.Context, e *env, o *quarantineOptions, args []
 			return pathError(a, werr)
 		}
 		for _, it := range items {
+			if k := absKey(it.Path); queued[k] {
+				continue
+			} else {
+				queued[k] = true
+			}
 			d := o.dir
 			if d == "" {
 				d = defaultStoreDir(l, &it)

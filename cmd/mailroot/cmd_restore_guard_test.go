@@ -117,3 +117,31 @@ func TestStore_insideMailFolderRefused(t *testing.T) {
 		t.Errorf("store inside a generic folder: status %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestQuarantineAdd_sameItemTwice: a file named twice, or a BadMail .BAD
+// with its own .BDR, is one item added once (not added, then reported as
+// vanished with status 3).
+func TestQuarantineAdd_sameItemTwice(t *testing.T) {
+	defer quarantine.SetServiceCheck(func(string) (bool, error) { return false, nil })()
+	root := filepath.Join(t.TempDir(), "mr")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	vsi := filepath.Join(root, "vsi 1")
+	q := filepath.Join(vsi, "Queue", "NTFS_00000002.EML")
+	bad := filepath.Join(vsi, "BadMail", "NTFS_0000AB.BAD")
+	bdr := filepath.Join(vsi, "BadMail", "NTFS_0000AB.BDR")
+	code, out, errs := runCLI(t, "quarantine", "add", q, q, bad, bdr, "--json")
+	if code != 0 {
+		t.Fatalf("add: status %d\n%s%s", code, out, errs)
+	}
+	n := 0
+	for _, m := range jsonLinesOf(t, out) {
+		if m["kind"] == "quarantined" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d items added, want 2:\n%s", n, out)
+	}
+}
