@@ -439,8 +439,40 @@ func unclosedCommentMsg(f *field, i int) string {
 
 // checkMIMEHeaderLength reports CT-005: a MIME header field longer than
 // Limits.MIMEHeaderLength bytes (sendmail MaxMimeHeaderLength).
+//
+// The length of a field is that of the field unfolded (RFC 5322 2.2.3):
+// name, colon and value as received, with the CR and LF of every fold and
+// of the final line ending taken out and the white space after a fold
+// kept. Folding only presents a field on several lines; it does not make
+// the field longer, and a repair that folds an over-long line must not
+// push it over this limit. The final line ending ends the field and is no
+// part of it (STR-004 does not count a line's ending either), so a
+// one-line field of 1024 bytes plus CRLF is at the limit, not over it.
 func checkMIMEHeaderLength(p *part, f *field) {
-	if limit := int64(p.opts.Limits.MIMEHeaderLength); f.length > limit {
-		p.report("CT-005", f.offset, f.line, fmt.Sprintf("%s is %d bytes long (limit %d)", f.name, f.length, limit), hdrFieldHead(f))
+	limit := int64(p.opts.Limits.MIMEHeaderLength)
+	if f.length <= limit {
+		return // fast path: line endings only make f.length larger
 	}
+	if n := mimeFieldLength(f); n > limit {
+		p.report("CT-005", f.offset, f.line, fmt.Sprintf("%s is %d bytes long unfolded, not counting line endings (limit %d)", f.name, n, limit), hdrFieldHead(f))
+	}
+}
+
+// mimeFieldLength is f.length without the CR and LF bytes of its folds and
+// final line ending. For a field cut at Limits.HeaderBytesKept only the
+// kept bytes are looked at, and a CRLF is taken off for the final line
+// ending not kept; folds in the bytes not kept still count. Such a field
+// is over HeaderBytesKept (256 KB by default), far over any sensible
+// MIMEHeaderLength however it was folded.
+func mimeFieldLength(f *field) int64 {
+	n := f.length
+	for _, c := range f.value {
+		if c == '\r' || c == '\n' {
+			n--
+		}
+	}
+	if f.truncated && !bytes.HasSuffix(f.value, []byte("\r\n")) {
+		n -= 2
+	}
+	return n
 }

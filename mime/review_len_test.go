@@ -1,0 +1,111 @@
+package mime
+
+import (
+	"strings"
+	"testing"
+)
+
+// Regression tests for the review of CT-005 (the length of a MIME header
+// field) and of the STR-008 / ENC-005 split of raw 8-bit header bytes.
+// Each case is a whole message scanned with Scan, so part, offset and line
+// are the ones a user sees.
+
+const lenHead = "From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <x@y>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+
+// lenField returns a field named name of exactly n bytes unfolded, name
+// and colon included, final line ending excluded; with fold, the value is
+// folded once: the fold's tab counts towards n, its CRLF does not.
+func lenField(name string, n int, fold bool) string {
+	head := name + ": text/plain; a=b;"
+	if fold {
+		head += "\r\n\t"
+		n += 2
+	}
+	head += "x="
+	return head + strings.Repeat("y", n-len(head))
+}
+
+type lenCase struct {
+	name string
+	rule string
+	raw  string
+	at   string // first occurrence in raw of where the first finding starts; "" for none
+	sev  Severity
+	part string // "1" when empty
+	msg  string // text the message must contain
+	keep int    // Limits.HeaderBytesKept when set
+}
+
+func runLenCases(t *testing.T, cases []lenCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.rule+"_"+tc.name, func(t *testing.T) {
+			opts := Options{}
+			if tc.keep > 0 {
+				opts.Limits = DefaultLimits()
+				opts.Limits.HeaderBytesKept = tc.keep
+			}
+			rep, err := Scan(strings.NewReader(tc.raw), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []Finding
+			for _, f := range rep.Findings {
+				if f.Rule == tc.rule {
+					got = append(got, f)
+				}
+			}
+			if tc.at == "" {
+				if len(got) > 0 {
+					t.Fatalf("unexpected %s", got[0])
+				}
+				return
+			}
+			if len(got) == 0 {
+				t.Fatalf("no %s; got %v", tc.rule, rep.Findings)
+			}
+			f := got[0]
+			want := int64(strings.Index(tc.raw, tc.at))
+			if want < 0 {
+				t.Fatalf("bad case: %q not in raw", tc.at)
+			}
+			part := tc.part
+			if part == "" {
+				part = "1"
+			}
+			if f.Offset != want || f.Severity != tc.sev || f.Part != part {
+				t.Errorf("got %s at %d (%s, part %s), want %d (%s, part %s)", f.Rule, f.Offset, f.Severity, f.Part, want, tc.sev, part)
+			}
+			if tc.msg != "" && !strings.Contains(f.Message, tc.msg) {
+				t.Errorf("message %q does not contain %q", f.Message, tc.msg)
+			}
+		})
+	}
+}
+
+// TestReviewCT005Length: a field's length is its unfolded length without
+// the final line ending: neither fold CRLFs nor the ending count, the
+// white space after a fold does. 1024 is at the limit.
+func TestReviewCT005Length(t *testing.T) {
+	body := "\r\nbody\r\n"
+	ct := func(n int, fold bool) string { return lenField("Content-Type", n, fold) }
+	cd := func(n int) string {
+		return strings.Replace(lenField("Content-Disposition", n, false), "text/plain", "attachment", 1)
+	}
+	multi := func(child string) string {
+		return lenHead + "Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\n" + child + "\r\n\r\nhi\r\n--bb--\r\n"
+	}
+	runLenCases(t, []lenCase{
+		{name: "one line 1023 + CRLF", rule: "CT-005", raw: lenHead + ct(1023, false) + "\r\n" + body},
+		{name: "one line 1024 + CRLF", rule: "CT-005", raw: lenHead + ct(1024, false) + "\r\n" + body},
+		{name: "one line 1024 + LF", rule: "CT-005", raw: strings.ReplaceAll(lenHead, "\r\n", "\n") + ct(1024, false) + "\n\nbody\n"},
+		{name: "one line 1025 + CRLF", rule: "CT-005", raw: lenHead + ct(1025, false) + "\r\n" + body,
+			at: "Content-Type: text/plain; a=b;x=", sev: Medium, msg: "Content-Type is 1025 bytes long unfolded, not counting line endings (limit 1024)"},
+		{name: "folded 1024 + CRLF", rule: "CT-005", raw: lenHead + ct(1024, true) + "\r\n" + body},
+		{name: "folded 1025 + CRLF", rule: "CT-005", raw: lenHead + ct(1025, true) + "\r\n" + body,
+			at: "Content-Type: text/plain; a=b;\r\n", sev: Medium, msg: "is 1025 bytes long"},
+		{name: "child part 1024", rule: "CT-005", raw: multi(cd(1024))},
+		{name: "child part 1025", rule: "CT-005", raw: multi(cd(1025)),
+			at: "Content-Disposition", sev: Medium, part: "1.1", msg: "Content-Disposition is 1025 bytes long"},
+	})
+}
