@@ -109,3 +109,43 @@ func TestReviewCT005Length(t *testing.T) {
 			at: "Content-Disposition", sev: Medium, part: "1.1", msg: "Content-Disposition is 1025 bytes long"},
 	})
 }
+
+// TestReviewSTR008EncodedWordShape: a raw 8-bit byte is left to ENC-005
+// only inside an encoded word ENC-005 reports; anywhere else, above all in
+// fields where ENC-005 checks no encoded words, it is STR-008.
+func TestReviewSTR008EncodedWordShape(t *testing.T) {
+	body := "\r\nbody\r\n"
+	head := "From: a@b.c\r\nTo: d@e.f\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	msgID := head + "Message-ID: <=?x?q?\xe9\xe9\xe9?=@y>\r\n" + body
+	mailer := lenHead + "X-Mailer: =?a?b?\xff\xfe?=\r\n" + body
+	ctName := lenHead + "Content-Type: text/plain; name=\"=?utf-8?q?\xe9?=\"\r\n" + body
+	notAtBoundary := lenHead + "Subject: caf=?utf-8?q?\xe9?=\r\n" + body
+	utf7 := lenHead + "Subject: =?utf-7?q?\xe9?=\r\n" + body
+	inWord := lenHead + "Subject: =?utf-8?q?caf\xe9?= ok\r\n" + body
+	afterWord := lenHead + "Subject: =?utf-8?q?caf=E9?= \xe9\r\n" + body
+	display := lenHead[:len("From: ")] + "\"=?utf-8?q?\xe9?=\" <a@b.c>\r\n" + lenHead[len("From: a@b.c\r\n"):] + body
+	// A word still open where the field was cut may close in the bytes not
+	// kept: ENC-005 says nothing, so the byte is STR-008's.
+	cut := lenHead + "Subject: =?utf-8?q?\xe9" + strings.Repeat("a", 200) + "?=\r\n" + body
+	runLenCases(t, []lenCase{
+		{name: "message-id", rule: "STR-008", raw: msgID, at: "\xe9\xe9\xe9", sev: Medium, msg: "raw 8-bit byte 0xe9 in Message-ID header"},
+		{name: "message-id", rule: "ENC-005", raw: msgID},
+		{name: "x-mailer", rule: "STR-008", raw: mailer, at: "\xff\xfe", sev: Medium, msg: "0xff in X-Mailer"},
+		{name: "x-mailer", rule: "ENC-005", raw: mailer},
+		{name: "content-type parameter", rule: "STR-008", raw: ctName, at: "\xe9", sev: Medium},
+		{name: "content-type parameter", rule: "ENC-005", raw: ctName},
+		{name: "subject word not at a boundary", rule: "STR-008", raw: notAtBoundary, at: "\xe9", sev: Medium},
+		{name: "subject word not at a boundary", rule: "ENC-005", raw: notAtBoundary},
+		{name: "subject utf-7 word", rule: "STR-008", raw: utf7, at: "\xe9", sev: Medium},
+		{name: "subject utf-7 word", rule: "ENC-005", raw: utf7},
+		{name: "subject utf-7 word", rule: "ENC-006", raw: utf7, at: "=?utf-7", sev: Crash},
+		// Where ENC-005 does check the word, it alone reports.
+		{name: "subject word", rule: "STR-008", raw: inWord},
+		{name: "subject word", rule: "ENC-005", raw: inWord, at: "=?utf-8", sev: High},
+		{name: "display name word", rule: "STR-008", raw: display},
+		{name: "display name word", rule: "ENC-005", raw: display, at: "=?utf-8", sev: High},
+		{name: "after a word", rule: "STR-008", raw: afterWord, at: "\xe9\r\n", sev: Medium},
+		{name: "open word cut", rule: "STR-008", raw: cut, keep: 64, at: "\xe9", sev: Medium},
+		{name: "open word cut", rule: "ENC-005", raw: cut, keep: 64},
+	})
+}

@@ -29,6 +29,7 @@ func checkHeaderBytes(p *part, f *field, k hdrKind) {
 		}
 	}
 	v := f.value
+	ew := ewCover{truncated: f.truncated, strict: ewChecked(k)}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if c >= 0x20 && c < 0x7f || c == '\t' || c == '\r' || c == '\n' {
@@ -59,8 +60,8 @@ func checkHeaderBytes(p *part, f *field, k hdrKind) {
 			if high {
 				continue
 			}
-			if end := encodedWordAround(v, i); end > i {
-				i = end - 1 // 8-bit inside an encoded word is ENC-005's business
+			if end := ew.around(v, i); end > i {
+				i = end - 1 // inside a word ENC-005 reports: its business
 				continue
 			}
 			high = true
@@ -86,6 +87,8 @@ func checkLineBytes(p *part, off int64, line int, data []byte) {
 		if data[i] < 0x80 {
 			continue
 		}
+		// An encoded word is exempt (TestHeaderBytesMalformedLine pins
+		// it), although ENC-005 checks fields only and so never this line.
 		if end := encodedWordAround(data, i); end > i {
 			i = end - 1
 			continue
@@ -125,6 +128,74 @@ func iso2022Designation(b []byte) int {
 		}
 	}
 	return 0
+}
+
+// ewChecked reports whether ENC-005 checks the encoded words of a field
+// of kind k: unstructured fields and address headers, where RFC 2047
+// allows encoded words (checkEncodedWords, the "strict" fields). In any
+// other field (Message-ID, X-Mailer, Content-Type...) an "=?...?=" is
+// plain text to ENC-005, so a raw 8-bit byte in it is STR-008's.
+func ewChecked(k hdrKind) bool { return k&(kUnstructured|kAddress) != 0 }
+
+// ewCover walks a field's value the way checkEncodedWords does, to tell
+// whether a raw 8-bit byte lies in an encoded word that ENC-005 reports:
+// one in a field ENC-005 checks (ewChecked), at a word boundary
+// (ewBoundary, or right after a closed word), with "=?charset?encoding?"
+// (parseEW's structured), not UTF-7 (ENC-006's), and not an unclosed
+// word in a field cut at Limits.HeaderBytesKept (which may close later).
+// Such a word always has an ENC-005 fault: no charset, encoding or Q
+// payload may hold an 8-bit byte, nor a B payload. Every other raw 8-bit
+// byte is STR-008's, so each is in the scope of exactly one of the two
+// rules. Calls must come in increasing i; the walk is linear in the value.
+//
+// This mirrors checkEncodedWords in rules_2047.go: a change to which words
+// it checks belongs here too.
+type ewCover struct {
+	truncated bool
+	strict    bool
+	pos       int // where the walk looks for the next "=?"
+	prevEnd   int // end of the last closed word, 0 before one
+	start     int // the last word ENC-005 checks: value[start:end]
+	end       int
+}
+
+// around returns the index just past the checked encoded word holding
+// v[i], or -1.
+func (c *ewCover) around(v []byte, i int) int {
+	if !c.strict {
+		return -1
+	}
+	for c.end <= i && c.pos+1 < len(v) && c.pos <= i {
+		j := bytes.Index(v[c.pos:], []byte("=?"))
+		if j < 0 {
+			c.pos = len(v)
+			break
+		}
+		s := c.pos + j
+		if s > i {
+			break // the walk resumes here for a later byte
+		}
+		w := parseEW(v, s)
+		next := s + 2
+		if w.end > 0 {
+			next = w.end
+		} else if w.stop > next {
+			next = w.stop
+		}
+		if w.structured && !ewFoldIn(ewUTF7Charsets, ewCharsetName(w.charset)) &&
+			(ewBoundary(v, s) || s == c.prevEnd && s > 0) &&
+			(w.end > 0 || w.whiteSpaceIn || !c.truncated) {
+			c.start, c.end = s, next
+		}
+		if w.end > 0 {
+			c.prevEnd = w.end
+		}
+		c.pos = next
+	}
+	if c.start <= i && i < c.end {
+		return c.end
+	}
+	return -1
 }
 
 // encodedWordAround returns the index just past the encoded word
