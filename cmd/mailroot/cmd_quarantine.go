@@ -454,7 +454,7 @@ func runQuarantineList(ctx context.Context, e *env, o *quarantineOptions, args [
 	now := nowFunc()
 	jl := newJSONLines(e.stdout)
 	if !e.json && len(recs) > 0 {
-		fmt.Fprintf(e.stdout, "%-12s  %-8s  %9s  %-11s  %-9s  %-20s  %s\n", "ID", "AGE", "SIZE", "STATE", "FOLDER", "RULES", "ORIGINAL FOLDER")
+		fmt.Fprintf(e.stdout, "%-12s  %-16s  %9s  %-11s  %-9s  %-20s  %s\n", "ID", "AGE", "SIZE", "STATE", "FOLDER", "RULES", "ORIGINAL FOLDER")
 	}
 	for _, r := range recs {
 		if e.json {
@@ -478,7 +478,7 @@ func runQuarantineList(ctx context.Context, e *env, o *quarantineOptions, args [
 		if rules == "" {
 			rules = "-"
 		}
-		fmt.Fprintf(e.stdout, "%-12s  %-8s  %9s  %-11s  %-9s  %-20s  %s\n", r.ID, humanAge(now, r.Quarantined), humanBytes(r.Size()),
+		fmt.Fprintf(e.stdout, "%-12s  %-16s  %9s  %-11s  %-9s  %-20s  %s\n", r.ID, humanAge(now, r.Quarantined), humanBytes(r.Size()),
 			r.State, r.Folder, sanitizeLine(rules), sanitizeLine(r.OriginalDir))
 	}
 	if !e.json {
