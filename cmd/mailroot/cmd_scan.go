@@ -267,6 +267,9 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if cerr := step.close(); err == nil {
 		err = cerr
 	}
+	if st, ok := step.(*storeStep); ok && errors.Is(err, context.Canceled) {
+		return withHint(err, fmt.Sprintf("%d suspect(s) were quarantined before the interrupt (listed above); a move cut short is finished or undone when the store is next opened; run the scan again to go on", st.moved))
+	}
 	if err != nil {
 		return err
 	}

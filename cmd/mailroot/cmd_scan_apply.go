@@ -151,6 +151,7 @@ func (p *planStep) close() error { return nil }
 type storeStep struct {
 	se     *scanEnv
 	stores *storeSet
+	moved  int // suspects quarantined so far
 }
 
 func (st *storeStep) apply(ctx context.Context, s *suspect) error {
@@ -172,6 +173,7 @@ func (st *storeStep) apply(ctx context.Context, s *suspect) error {
 	}
 	switch {
 	case err == nil:
+		st.moved++
 		s.Action = actionQuarantined
 		s.QuarantineID = rec.ID
 		s.Destination = nil

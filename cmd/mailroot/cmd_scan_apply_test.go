@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -197,5 +199,43 @@ func TestScan_recoversDefaultStoreBeforeTheWalk(t *testing.T) {
 	}
 	if open, _ := quarantine.Interrupted(store); len(open) != 1 || open[0].Txn != ghost.Txn {
 		t.Errorf("open after the scan: %+v, want the unresolved one", open)
+	}
+}
+
+// TestScan_interruptSaysWhatWasMoved: a scan interrupted between moves
+// ends with status 2, "interrupted", and a hint that counts the suspects
+// already quarantined, which matches the store.
+func TestScan_interruptSaysWhatWasMoved(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mr")
+	if err := copyTree("testdata/mailroot", root); err != nil {
+		t.Fatal(err)
+	}
+	vsi := filepath.Join(root, "vsi 1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	// The service check runs once per Queue move: cancel at the second.
+	defer quarantine.SetServiceCheck(func(string) (bool, error) {
+		calls++
+		if calls == 2 {
+			cancel()
+		}
+		return false, nil
+	})()
+	var out, errb bytes.Buffer
+	code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"scan", vsi, "--quarantine-at", "high"})
+	if code != exitFatal || !strings.Contains(errb.String(), "mailroot: interrupted") {
+		t.Fatalf("status %d, want %d\n%s%s", code, exitFatal, out.String(), errb.String())
+	}
+	ents, _ := os.ReadDir(filepath.Join(vsi, quarantine.DefaultDirName))
+	items := 0
+	for _, e := range ents {
+		if e.IsDir() {
+			items++
+		}
+	}
+	want := fmt.Sprintf("hint: %d suspect(s) were quarantined before the interrupt", items)
+	if items == 0 || !strings.Contains(errb.String(), want) {
+		t.Errorf("%d items in the store; stderr:\n%s\nwant %q", items, errb.String(), want)
 	}
 }
