@@ -81,6 +81,11 @@ type Options struct {
 	// and every method that writes fails with ErrReadOnly. Use it for
 	// list, show and verify.
 	ReadOnly bool
+	// ReadWhileLocked, with ReadOnly, also opens a store that another
+	// process holds locked (a long scan is moving files into it) in the
+	// same read-only way, so that list and show work during the scan; what
+	// they read may be mid-change.
+	ReadWhileLocked bool
 }
 
 // ErrReadOnly is returned (wrapped) by methods that write when the store
@@ -89,7 +94,7 @@ var ErrReadOnly = errors.New("quarantine store is read-only")
 
 // openReadOnly reads the journal without writing anything, and reports
 // the interrupted transactions instead of resolving them.
-func (s *Store) openReadOnly() (*Store, error) {
+func (s *Store) openReadOnly(why string, inUse bool) (*Store, error) {
 	s.readOnly = true
 	p := filepath.Join(s.dir, JournalFile)
 	f, err := os.Open(p)
@@ -109,10 +114,14 @@ func (s *Store) openReadOnly() (*Store, error) {
 	}
 	for _, e := range sum.open {
 		s.open[e.Txn] = e
-		rep.Resolved = append(rep.Resolved, Resolution{Txn: e.Txn, Kind: e.Kind, ID: e.ID, Outcome: OutcomeUnresolved,
-			Detail: "the store is read-only: not recovered"})
+		if !inUse { // a store in use: its open transactions are the holder's, under way
+			rep.Resolved = append(rep.Resolved, Resolution{Txn: e.Txn, Kind: e.Kind, ID: e.ID, Outcome: OutcomeUnresolved,
+				Detail: "the store is read-only: not recovered"})
+		}
 	}
-	rep.Problems = append(rep.Problems, fmt.Sprintf("%s is read-only: opened without lock or recovery", s.dir))
+	if why != "" {
+		rep.Problems = append(rep.Problems, why)
+	}
 	s.recovery = rep
 	return s, nil
 }
@@ -150,7 +159,13 @@ type Store struct {
 	open     map[string]Entry // open intents by txn (foreign kinds, unresolved ones)
 	closed   bool
 	readOnly bool
+	inUse    string // why the store was opened read-only while another process holds it
 }
+
+// InUse says, for a store opened with Options.ReadWhileLocked while another
+// process held its lock, who holds it and that what is read may be
+// mid-change; "" otherwise.
+func (s *Store) InUse() string { return s.inUse }
 
 // Open opens (with Options.Create, creates) the store in dir, takes its
 // lock, and runs recovery: any move, restore or write interrupted by a
@@ -209,10 +224,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.actor = currentActor(opts)
 	if err := s.lock(); err != nil {
-		if !opts.ReadOnly || !isReadOnlyFS(err) {
-			return nil, err
+		switch {
+		case opts.ReadOnly && isReadOnlyFS(err):
+			return s.openReadOnly(fmt.Sprintf("%s is read-only: opened without lock or recovery", dir), false)
+		case opts.ReadOnly && opts.ReadWhileLocked && IsLocked(err):
+			s.inUse = fmt.Sprintf("%s; read without the lock, so what is shown may be mid-change", err)
+			return s.openReadOnly("", true)
 		}
-		return s.openReadOnly()
+		return nil, err
 	}
 	j, jlog, err := openJournal(filepath.Join(dir, JournalFile))
 	if err != nil {

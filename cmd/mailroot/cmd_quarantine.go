@@ -156,6 +156,9 @@ type storeSet struct {
 	// readOnly lets a store that cannot be written open without lock or
 	// recovery (list, show, verify, restore --dry-run on read-only media).
 	readOnly bool
+	// readWhileLocked lets list and show read a store another process
+	// holds (quarantine.Options.ReadWhileLocked).
+	readWhileLocked bool
 	// unresolved is set when a recovery left something for a human.
 	unresolved bool
 }
@@ -173,9 +176,12 @@ func (ss *storeSet) open(dir string) (*quarantine.Store, error) {
 	if s := ss.stores[key]; s != nil {
 		return s, nil
 	}
-	s, err := quarantine.Open(dir, quarantine.Options{Create: ss.create, ReadOnly: ss.readOnly, ToolVersion: toolVersion()})
+	s, err := quarantine.Open(dir, quarantine.Options{Create: ss.create, ReadOnly: ss.readOnly, ReadWhileLocked: ss.readWhileLocked, ToolVersion: toolVersion()})
 	if err != nil {
 		return nil, storeError(dir, err)
+	}
+	if note := s.InUse(); note != "" {
+		fmt.Fprintf(ss.e.stderr, "mailroot: note: %s\n", sanitizeLine(note))
 	}
 	ss.stores[key] = s
 	ss.order = append(ss.order, s)
@@ -274,12 +280,14 @@ func storeDirFor(o *quarantineOptions) (string, error) {
 // openOne opens the single store of a sub-command (never creating it).
 // repair and replay use it too.
 func openOne(e *env, o *quarantineOptions) (*storeSet, *quarantine.Store, error) {
-	return openOneMode(e, o, false)
+	return openOneMode(e, o, false, false)
 }
 
 // openOneMode is openOne; readOnly allows the read-only fallback of
-// quarantine.Options.ReadOnly (list, show, verify, restore --dry-run).
-func openOneMode(e *env, o *quarantineOptions, readOnly bool) (*storeSet, *quarantine.Store, error) {
+// quarantine.Options.ReadOnly (list, show, verify, restore --dry-run), and
+// whileLocked that of Options.ReadWhileLocked (list and show, which must
+// work while a long scan holds the store).
+func openOneMode(e *env, o *quarantineOptions, readOnly, whileLocked bool) (*storeSet, *quarantine.Store, error) {
 	dir, err := storeDirFor(o)
 	if err != nil {
 		return nil, nil, err
@@ -287,6 +295,7 @@ func openOneMode(e *env, o *quarantineOptions, readOnly bool) (*storeSet, *quara
 	ss := newStoreSet(e)
 	ss.create = false
 	ss.readOnly = readOnly
+	ss.readWhileLocked = readOnly && whileLocked
 	s, err := ss.open(dir)
 	if err != nil {
 		return nil, nil, err
@@ -445,7 +454,7 @@ func runQuarantineList(ctx context.Context, e *env, o *quarantineOptions, args [
 		f.Folder = fk
 	}
 	f.Rule = o.rule
-	ss, s, err := openOneMode(e, o, true)
+	ss, s, err := openOneMode(e, o, true, true)
 	if err != nil {
 		return err
 	}
@@ -499,7 +508,7 @@ func runQuarantineShow(ctx context.Context, e *env, o *quarantineOptions, args [
 	if len(args) != 1 {
 		return usageErrorf("quarantine show takes one ID")
 	}
-	ss, s, err := openOneMode(e, o, true)
+	ss, s, err := openOneMode(e, o, true, true)
 	if err != nil {
 		return err
 	}
@@ -578,7 +587,7 @@ func runQuarantineRestore(ctx context.Context, e *env, o *quarantineOptions, arg
 	if len(args) == 0 {
 		return usageErrorf("quarantine restore needs at least one ID")
 	}
-	ss, s, err := openOneMode(e, o, o.dryRun)
+	ss, s, err := openOneMode(e, o, o.dryRun, false)
 	if err != nil {
 		return err
 	}
@@ -708,7 +717,7 @@ func runQuarantineVerify(ctx context.Context, e *env, o *quarantineOptions, args
 	if len(args) > 0 {
 		return usageErrorf("quarantine verify takes no arguments")
 	}
-	ss, s, err := openOneMode(e, o, true)
+	ss, s, err := openOneMode(e, o, true, false)
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,9 @@ func TestQuarantineCLI_errors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs := runCLI(t, "quarantine", "list", "--quarantine", store)
+	// list and show read a locked store (TestQuarantineList_whileLocked);
+	// verify and every command that writes wait for the lock.
+	code, _, errs := runCLI(t, "quarantine", "verify", "--quarantine", store)
 	if code != exitLocked || !strings.Contains(errs, "locked") {
 		t.Errorf("locked store: %d %s", code, errs)
 	}

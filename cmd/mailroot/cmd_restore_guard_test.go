@@ -145,3 +145,26 @@ func TestQuarantineAdd_sameItemTwice(t *testing.T) {
 		t.Errorf("%d items added, want 2:\n%s", n, out)
 	}
 }
+
+// TestQuarantineList_whileLocked: while another process holds the store
+// (a long scan), list and show read it without the lock, with a note;
+// commands that write still wait for it (status 11).
+func TestQuarantineList_whileLocked(t *testing.T) {
+	store, id, _ := addMessageForRepair(t, "NTFS_0011.EML", repairCrashMsg)
+	held, err := quarantine.Open(store, quarantine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock is per open file: a second Open in this process sees the
+	// lock as another process would.
+	defer held.Close()
+	for _, args := range [][]string{{"quarantine", "list"}, {"quarantine", "show", id}} {
+		code, out, errs := runCLI(t, append(args, "--quarantine", store)...)
+		if code != 0 || !strings.Contains(out, id) || !strings.Contains(errs, "mailroot: note: ") || !strings.Contains(errs, "may be mid-change") {
+			t.Errorf("%v while locked: status %d\n%s%s", args, code, out, errs)
+		}
+	}
+	if code, out, errs := runCLI(t, "repair", id, "--quarantine", store); code != exitLocked {
+		t.Errorf("repair while locked: status %d, want %d\n%s%s", code, exitLocked, out, errs)
+	}
+}
