@@ -169,12 +169,31 @@ func runVerb(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	if err != nil {
+		// Parsing stopped at the bad flag: a --json after it still asks
+		// for the error as JSON (a script reads stdout).
+		if fs.Lookup("json") != nil && wantsJSON(args[1:]) {
+			e.json = true
+		}
 		return report(e, &exitError{code: exitUsage, err: err, hints: []string{
 			fmt.Sprintf("usage: mailroot %s %s", c.Name, c.Args),
 			fmt.Sprintf("run \"mailroot %s -h\" for the flags", c.Name),
 		}})
 	}
 	return report(e, runner(ctx, pos))
+}
+
+// wantsJSON reports whether a command line asks for --json (before any
+// "--"), for the error of a line that did not parse.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-json", "--json", "-json=true", "--json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // parseArgs parses flags anywhere on the command line, because admins type
