@@ -56,10 +56,17 @@ func TestKill_scanBinary(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
+		// Even rounds kill at a random moment (often in the walk); odd
+		// rounds wait until the journal grows (a move has begun), so that
+		// moves are hit however slow the machine is, then kill soon after.
 		delay := time.Duration(rng.Intn(250)) * time.Millisecond
+		trigger := time.After(delay)
+		if round%2 == 1 {
+			trigger = journalGrew(filepath.Join(store, quarantine.JournalFile), done, time.Duration(rng.Intn(20))*time.Millisecond)
+		}
 		select {
 		case <-done: // finished before the kill: nothing left to move
-		case <-time.After(delay):
+		case <-trigger:
 			if err := cmd.Process.Kill(); err == nil {
 				killed++
 			}
@@ -99,6 +106,31 @@ func TestKill_scanBinary(t *testing.T) {
 		t.Errorf("verify after %d kills: status %d\n%s%s", killed, code, out, errs)
 	}
 	t.Logf("%d kills, %d interrupted moves recovered; %d of %d files in the store", killed, interrupted, moved, len(want))
+}
+
+// journalGrew fires after the journal at p has grown past its size at the
+// call, plus after; it never fires once the scan is done (done is not
+// drained: the caller's select reads it).
+func journalGrew(p string, done <-chan error, after time.Duration) <-chan time.Time {
+	var start int64
+	if fi, err := os.Stat(p); err == nil {
+		start = fi.Size()
+	}
+	fire := make(chan time.Time, 1)
+	go func() {
+		for i := 0; i < 5000; i++ { // at most 10 s
+			if fi, err := os.Stat(p); err == nil && fi.Size() > start {
+				time.Sleep(after)
+				fire <- time.Now()
+				return
+			}
+			if len(done) > 0 {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return fire
 }
 
 // writeKillTree writes n crash-pattern messages (CT-001) into Queue,
