@@ -25,64 +25,6 @@ func lenField(name string, n int, fold bool) string {
 	return head + strings.Repeat("y", n-len(head))
 }
 
-type lenCase struct {
-	name string
-	rule string
-	raw  string
-	at   string // first occurrence in raw of where the first finding starts; "" for none
-	sev  Severity
-	part string // "1" when empty
-	msg  string // text the message must contain
-	keep int    // Limits.HeaderBytesKept when set
-}
-
-func runLenCases(t *testing.T, cases []lenCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.rule+"_"+tc.name, func(t *testing.T) {
-			opts := Options{}
-			if tc.keep > 0 {
-				opts.Limits = DefaultLimits()
-				opts.Limits.HeaderBytesKept = tc.keep
-			}
-			rep, err := Scan(strings.NewReader(tc.raw), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []Finding
-			for _, f := range rep.Findings {
-				if f.Rule == tc.rule {
-					got = append(got, f)
-				}
-			}
-			if tc.at == "" {
-				if len(got) > 0 {
-					t.Fatalf("unexpected %s", got[0])
-				}
-				return
-			}
-			if len(got) == 0 {
-				t.Fatalf("no %s; got %v", tc.rule, rep.Findings)
-			}
-			f := got[0]
-			want := int64(strings.Index(tc.raw, tc.at))
-			if want < 0 {
-				t.Fatalf("bad case: %q not in raw", tc.at)
-			}
-			part := tc.part
-			if part == "" {
-				part = "1"
-			}
-			if f.Offset != want || f.Severity != tc.sev || f.Part != part {
-				t.Errorf("got %s at %d (%s, part %s), want %d (%s, part %s)", f.Rule, f.Offset, f.Severity, f.Part, want, tc.sev, part)
-			}
-			if tc.msg != "" && !strings.Contains(f.Message, tc.msg) {
-				t.Errorf("message %q does not contain %q", f.Message, tc.msg)
-			}
-		})
-	}
-}
-
 // TestReviewCT005Length: a field's length is its unfolded length without
 // the final line ending: neither fold CRLFs nor the ending count, the
 // white space after a fold does. 1024 is at the limit.
@@ -95,7 +37,7 @@ func TestReviewCT005Length(t *testing.T) {
 	multi := func(child string) string {
 		return lenHead + "Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\n" + child + "\r\n\r\nhi\r\n--bb--\r\n"
 	}
-	runLenCases(t, []lenCase{
+	runReviewCases(t, []reviewCase{
 		{name: "one line 1023 + CRLF", rule: "CT-005", raw: lenHead + ct(1023, false) + "\r\n" + body},
 		{name: "one line 1024 + CRLF", rule: "CT-005", raw: lenHead + ct(1024, false) + "\r\n" + body},
 		{name: "one line 1024 + LF", rule: "CT-005", raw: strings.ReplaceAll(lenHead, "\r\n", "\n") + ct(1024, false) + "\n\nbody\n"},
@@ -127,7 +69,7 @@ func TestReviewSTR008EncodedWordShape(t *testing.T) {
 	// A word still open where the field was cut may close in the bytes not
 	// kept: ENC-005 says nothing, so the byte is STR-008's.
 	cut := lenHead + "Subject: =?utf-8?q?\xe9" + strings.Repeat("a", 200) + "?=\r\n" + body
-	runLenCases(t, []lenCase{
+	runReviewCases(t, []reviewCase{
 		{name: "message-id", rule: "STR-008", raw: msgID, at: "\xe9\xe9\xe9", sev: Medium, msg: "raw 8-bit byte 0xe9 in Message-ID header"},
 		{name: "message-id", rule: "ENC-005", raw: msgID},
 		{name: "x-mailer", rule: "STR-008", raw: mailer, at: "\xff\xfe", sev: Medium, msg: "0xff in X-Mailer"},
