@@ -86,6 +86,9 @@ func decodesCleanly(enc encoding.Encoding, b []byte) bool {
 	if enc == simplifiedchinese.GB18030 && gbFourByteSlip(b) {
 		return false
 	}
+	if enc == japanese.ISO2022JP && jisPairSlip(b) {
+		return false
+	}
 	out, err := enc.NewDecoder().Bytes(b)
 	return err == nil && utf8.Valid(out) && !bytes.ContainsRune(out, utf8.RuneError)
 }
@@ -97,6 +100,25 @@ func decodesCleanly(enc encoding.Encoding, b []byte) bool {
 func gbFourByteSlip(b []byte) bool {
 	for i := 0; i+1 < len(b); i++ {
 		if b[i] >= 0x81 && b[i] <= 0xfe && b[i+1] >= 0x3a && b[i+1] <= 0x3f {
+			return true
+		}
+	}
+	return false
+}
+
+// jisPairSlip reports whether b designates a double-byte set (ESC $) and
+// holds a byte outside 0x21-0x7E that is not ESC, the second bytes of a
+// JIS pair x/text wrongly accepts: it indexes its table with the byte
+// anyway and returns another kanji ("ESC $ B 0 SP" decodes to U+4FC4,
+// found by FuzzDBCS). Like gbFourByteSlip it may skip too often, which
+// only narrows the oracle.
+func jisPairSlip(b []byte) bool {
+	i := bytes.Index(b, []byte("\x1b$"))
+	if i < 0 {
+		return false
+	}
+	for _, c := range b[i+2:] {
+		if (c < 0x21 || c > 0x7e) && c != 0x1b {
 			return true
 		}
 	}
