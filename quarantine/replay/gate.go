@@ -373,6 +373,8 @@ type envelopeField struct {
 // case), with their continuation lines. It returns the fields and the
 // offset where the message proper starts, or no fields and 0 when the run
 // holds no X-Sender or X-Receiver: then it is ordinary headers.
+var unfoldReplacer = strings.NewReplacer("\r\n", "", "\n", "")
+
 func envelopeBlock(raw []byte) ([]envelopeField, int) {
 	var fields []envelopeField
 	i, sawEnvelope := 0, false
@@ -397,7 +399,10 @@ func envelopeBlock(raw []byte) ([]envelopeField, int) {
 				break
 			}
 		}
-		value := strings.Join(strings.Fields(string(raw[i+colon+1:end])), " ")
+		// Unfolded as the scanner unfolds (line breaks removed, white
+		// space kept): collapsing runs of white space would change a
+		// quoted local part such as <"a\tb"@example.com>.
+		value := strings.TrimSpace(unfoldReplacer.Replace(string(raw[i+colon+1 : end])))
 		fields = append(fields, envelopeField{name, value})
 		if strings.EqualFold(name, "x-sender") || strings.EqualFold(name, "x-receiver") {
 			sawEnvelope = true
