@@ -132,6 +132,26 @@ type ewWord struct {
 // RFC 2047 token grammar is then simply unknown.
 func ewCharsetByte(c byte) bool { return c > ' ' && c < 0x7f && c != '?' }
 
+// next is where a walk over "=?" resumes after this word: past its "?=",
+// or, for a word that never closes, past where it ran to white space or
+// the end of the value, since any "=?" before that lies inside it (this
+// keeps "=?a?b?x=?a?b?x..." linear).
+func (w ewWord) next() int {
+	switch {
+	case w.end > 0:
+		return w.end
+	case w.stop > w.start+2:
+		return w.stop
+	}
+	return w.start + 2
+}
+
+// ewChecked reports whether ENC-005 checks the encoded words of a field of
+// kind k: unstructured fields and address headers, where RFC 2047 allows
+// them. In any other field (Message-ID, X-Mailer, Content-Type...) an
+// "=?...?=" is plain text, so a raw 8-bit byte in it is STR-008's.
+func ewChecked(k hdrKind) bool { return k&(kUnstructured|kAddress) != 0 }
+
 // parseEW reads the encoded word that starts at v[s] ("=?").
 func parseEW(v []byte, s int) ewWord {
 	w := ewWord{start: s, end: -1}
@@ -191,7 +211,7 @@ func ewBoundary(v []byte, s int) bool {
 // (checkDecodedPrintf).
 func checkEncodedWords(p *part, f *field, k hdrKind) {
 	v := f.value
-	strict := k&(kUnstructured|kAddress) != 0
+	strict := ewChecked(k)
 	var quota fieldQuota
 	wantPrintf := k&(kSubject|kAddress) != 0
 	// The decoded text lives in stack buffers unless the field is long or
@@ -216,15 +236,7 @@ func checkEncodedWords(p *part, f *field, k hdrKind) {
 		}
 		s := i + j
 		w := parseEW(v, s)
-		next := s + 2
-		if w.end > 0 {
-			next = w.end
-		} else if w.stop > next {
-			// A word that never closes ran to white space or the end of the
-			// value: any "=?" before that point is inside it. Skipping it
-			// keeps "=?a?b?x=?a?b?x..." linear.
-			next = w.stop
-		}
+		next := w.next()
 		if w.structured && ewFoldIn(ewUTF7Charsets, ewCharsetName(w.charset)) {
 			if quota.take() {
 				reportValue(p, f, "ENC-006", s, fmt.Sprintf("UTF-7 encoded word in %s (KB 317248)", f.name))

@@ -130,13 +130,6 @@ func iso2022Designation(b []byte) int {
 	return 0
 }
 
-// ewChecked reports whether ENC-005 checks the encoded words of a field
-// of kind k: unstructured fields and address headers, where RFC 2047
-// allows encoded words (checkEncodedWords, the "strict" fields). In any
-// other field (Message-ID, X-Mailer, Content-Type...) an "=?...?=" is
-// plain text to ENC-005, so a raw 8-bit byte in it is STR-008's.
-func ewChecked(k hdrKind) bool { return k&(kUnstructured|kAddress) != 0 }
-
 // ewCover walks a field's value the way checkEncodedWords does, to tell
 // whether a raw 8-bit byte lies in an encoded word that ENC-005 reports:
 // one in a field ENC-005 checks (ewChecked), at a word boundary
@@ -176,12 +169,7 @@ func (c *ewCover) around(v []byte, i int) int {
 			break // the walk resumes here for a later byte
 		}
 		w := parseEW(v, s)
-		next := s + 2
-		if w.end > 0 {
-			next = w.end
-		} else if w.stop > next {
-			next = w.stop
-		}
+		next := w.next()
 		if w.structured && !ewFoldIn(ewUTF7Charsets, ewCharsetName(w.charset)) &&
 			(ewBoundary(v, s) || s == c.prevEnd && s > 0) &&
 			(w.end > 0 || w.whiteSpaceIn || !c.truncated) {
