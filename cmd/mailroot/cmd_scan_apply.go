@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/mailroot/mailroot/mime"
@@ -214,15 +212,13 @@ func (st *storeStep) rescanAndAdd(ctx context.Context, store *quarantine.Store, 
 			found = append(found, f)
 		}
 	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].Offset < found[j].Offset })
-	top := mime.Severity(0)
-	for _, f := range found {
-		top = max(top, f.Severity)
-	}
-	if top < st.se.opts.quarantineAt {
+	fresh := suspect{Findings: found}
+	st.se.settle(&fresh)
+	if !fresh.Quarantine {
 		return nil, errors.New(cerr.Error() + "; rescanned: it no longer reaches --quarantine-at, left in place")
 	}
-	s.Item, s.Report, s.Findings, s.Max = it, rep, found, top
+	found = fresh.Findings
+	s.Item, s.Report, s.Findings, s.Max = it, rep, found, fresh.Max
 	req := quarantine.AddRequest{Item: it, Report: reportWithoutFindings(rep), Force: st.se.opts.force,
 		ScannedSHA256: map[string]string{it.Path: rep.SHA256}, Note: "rescanned after it changed during the scan"}
 	req.Item.Findings = found
@@ -279,8 +275,7 @@ func storeOutsideMailFolders(store string, dirs []queue.Dir) error {
 		if d.File {
 			dir = filepath.Dir(dir)
 		}
-		dk := absKey(dir)
-		if sk == dk || strings.HasPrefix(sk, strings.TrimSuffix(dk, string(filepath.Separator))+string(filepath.Separator)) {
+		if within(sk, absKey(dir)) {
 			return withHint(usageErrorf("--quarantine %s is inside the %s folder %s, which the mail service reads: it would take the store's journal and lock file for mail", store, d.Role, dir),
 				"give a folder beside the mail folders, such as \""+filepath.Join(filepath.Dir(dir), quarantine.DefaultDirName)+"\" (the default)")
 		}

@@ -182,7 +182,7 @@ func (c *collector) build(d scanDone) *suspect {
 			}
 		}
 	}
-	c.settle(s)
+	c.se.settle(s)
 	return s
 }
 
@@ -206,7 +206,7 @@ func (s *suspect) useReadSize() {
 }
 
 // settle orders a record's findings and computes Max and Quarantine.
-func (c *collector) settle(s *suspect) {
+func (se *scanEnv) settle(s *suspect) {
 	sort.SliceStable(s.Findings, func(i, j int) bool { return s.Findings[i].Offset < s.Findings[j].Offset })
 	s.Max = 0
 	for _, f := range s.Findings {
@@ -214,7 +214,7 @@ func (c *collector) settle(s *suspect) {
 			s.Max = f.Severity
 		}
 	}
-	s.Quarantine = s.Max != 0 && s.Max >= c.se.opts.quarantineAt
+	s.Quarantine = s.Max != 0 && s.Max >= se.opts.quarantineAt
 }
 
 // flagged reports whether a record has a finding at or above --min-severity.
@@ -278,7 +278,7 @@ func (c *collector) addBlockers(ctx context.Context) {
 		}
 		wasFlagged, wasSuspect := c.flagged(s), s.Quarantine
 		s.Findings = append(s.Findings, f)
-		c.settle(s)
+		c.se.settle(s)
 		c.recount(s, f, wasFlagged, wasSuspect)
 		// Past sortLimit, a record not held may have been printed already.
 		printed := c.streaming && (c.se.opts.all || wasFlagged || wasSuspect)
