@@ -108,9 +108,9 @@ func TestKill_scanBinary(t *testing.T) {
 	t.Logf("%d kills, %d interrupted moves recovered; %d of %d files in the store", killed, interrupted, moved, len(want))
 }
 
-// journalGrew fires after the journal at p has grown past its size at the
-// call, plus after; it never fires once the scan is done (done is not
-// drained: the caller's select reads it).
+// journalGrew fires once the journal at p has grown past its size at the
+// call, plus after. Its poller gives up after 10 s, or when it sees the
+// scan finished before the caller's select took done.
 func journalGrew(p string, done <-chan error, after time.Duration) <-chan time.Time {
 	var start int64
 	if fi, err := os.Stat(p); err == nil {
