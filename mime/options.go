@@ -115,6 +115,12 @@ type Options struct {
 	Limits Limits
 	// KeepFields asks for the raw top-level header fields in Report.Fields.
 	KeepFields bool
+	// DeferSHA256 leaves Report.SHA256 empty and keeps a cheap fingerprint
+	// of the bytes instead; Report.FillSHA256 computes the hash later from
+	// a second read and checks that it sees the same bytes. A caller that
+	// needs the hash of only some messages (those with findings) saves most
+	// of the hashing.
+	DeferSHA256 bool
 }
 
 func (o *Options) normalize() {

@@ -1,9 +1,9 @@
 package mime
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"reflect"
 )
@@ -55,7 +55,7 @@ func fillLimits(l *Limits) {
 }
 
 func newScanner(r io.Reader, opts *Options) *scanner {
-	h := sha256.New()
+	h := newDigest(opts.DeferSHA256)
 	s := &scanner{
 		opts:   opts,
 		lim:    &opts.Limits,
@@ -172,7 +172,6 @@ func (s *scanner) finish() {
 func (s *scanner) report() *Report {
 	rep := &Report{
 		Size:            s.off,
-		SHA256:          hex.EncodeToString(s.lr.h.Sum(nil)),
 		Lines:           s.lineNo - 1,
 		Envelope:        s.env.result(),
 		Headers:         s.headers,
@@ -184,6 +183,12 @@ func (s *scanner) report() *Report {
 	}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
+	}
+	if h, ok := s.lr.h.(*maphash.Hash); ok {
+		fp := h.Sum64()
+		rep.fingerprint = &fp
+	} else {
+		rep.SHA256 = hex.EncodeToString(s.lr.h.Sum(nil))
 	}
 	return rep
 }

@@ -168,6 +168,10 @@ type Report struct {
 	Findings     []Finding `json:"findings"`
 	// FindingsOmitted counts findings dropped by Limits.Findings.
 	FindingsOmitted int `json:"findings_omitted,omitempty"`
+
+	// fingerprint is the seeded hash of the bytes scanned while SHA256
+	// waits for FillSHA256 (Options.DeferSHA256); nil otherwise.
+	fingerprint *uint64
 }
 
 // Max returns the highest severity among the findings, or 0 if there are none.

@@ -459,7 +459,7 @@ func (se *scanEnv) scan(ctx context.Context, step quarantineStep) (*scanResult, 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				rep, err := se.scanItem(&j.item)
+				rep, err := se.scanItemHashing(&j.item, !o.all)
 				prog.add(j.item.Size)
 				select {
 				case done <- scanDone{scanJob: j, rep: rep, err: err}:
@@ -544,9 +544,19 @@ func (se *scanEnv) selected(it *queue.Item) bool {
 	return true
 }
 
-// scanItem scans the message file of one item. It returns (nil, nil) for
-// an item without a message file (a BadMail .BDR/.BDP with no .BAD).
+// scanItem scans the message file of one item, with its SHA-256. It
+// returns (nil, nil) for an item without a message file (a BadMail
+// .BDR/.BDP with no .BAD).
 func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
+	return se.scanItemHashing(it, false)
+}
+
+// scanItemHashing is scanItem; with lazy, the SHA-256 is computed only for
+// a message that has a finding (the only ones printed or moved, unless
+// --all), by a second read that must see the bytes scanned. A file that
+// changed in between is scanned again in full, so the findings and the
+// hash always describe the same bytes.
+func (se *scanEnv) scanItemHashing(it *queue.Item, lazy bool) (*mime.Report, error) {
 	if !hasMessage(it) {
 		return nil, nil
 	}
@@ -560,19 +570,48 @@ func (se *scanEnv) scanItem(it *queue.Item) (*mime.Report, error) {
 	defer f.Close()
 	opts := se.mimeOpts
 	opts.Folder = it.Folder
+	opts.DeferSHA256 = lazy
 	rep, err := mime.Scan(f, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", it.Path, err)
+	}
+	if rep.SHA256Deferred() && (len(rep.Findings) > 0 || rep.FindingsOmitted > 0 || len(it.Findings) > 0) {
+		if rep, err = hashScanned(f, rep, opts); err != nil {
+			return nil, fmt.Errorf("read %s: %w", it.Path, err)
+		}
 	}
 	// Keep the record small: the MIME tree and raw fields are for "show".
 	rep.Parts, rep.Fields = nil, nil
 	return rep, nil
 }
 
+// hashScanned fills rep's SHA-256 from a second read of f. When f no longer
+// holds the bytes scanned, it scans f again with hashing on and returns
+// that report instead.
+func hashScanned(f *os.File, rep *mime.Report, opts mime.Options) (*mime.Report, error) {
+	if testHookBeforeHash != nil {
+		testHookBeforeHash(f.Name())
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	err := rep.FillSHA256(f)
+	if err == nil || !errors.Is(err, mime.ErrChangedSinceScan) {
+		return rep, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	opts.DeferSHA256 = false
+	return mime.Scan(f, opts)
+}
+
 // testHookBeforeOpen, if set, is called before a worker opens an item's
 // file (tests make files vanish or turn unreadable between walk and read).
 // testHookBeforeOpenFile is called between openListed's Lstat and its open.
-var testHookBeforeOpen, testHookBeforeOpenFile func(path string)
+// testHookBeforeHash is called before the second read that computes the
+// SHA-256 of a message with findings.
+var testHookBeforeOpen, testHookBeforeOpenFile, testHookBeforeHash func(path string)
 
 // openListed opens an item's message file without following a link put in
 // its place since the listing (Walk never follows links; os.Open does):

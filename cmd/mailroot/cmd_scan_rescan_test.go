@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -266,6 +267,99 @@ func TestScan_rescanSelectsFindingsAsTheWalk(t *testing.T) {
 			rec := readRecordJSON(t, filepath.Join(vsi, quarantine.DefaultDirName), msg.QuarantineID)
 			if rf := rules(rec.Findings); !slices.Contains(rf, c.want) || slices.Contains(rf, c.notWant) {
 				t.Errorf("item.json findings %v; want %s and not %s", rf, c.want, c.notWant)
+			}
+		})
+	}
+}
+
+// TestScan_lazyHash checks the SHA-256 that scan computes by a second read
+// for messages with findings only (mime.Options.DeferSHA256): a flagged
+// message's hash is that of its bytes; --all hashes every message; and a
+// file rewritten between the scan and the hash read is scanned again, so
+// the hash and the findings printed both describe the new bytes.
+func TestScan_lazyHash(t *testing.T) {
+	const name = "NTFS_00000001.EML"
+	const cleanName = "NTFS_00000002.EML"
+	stillCrash := strings.Replace(rescanCrashMsg, "Subject: lunch", "Subject: LUNCH", 1)
+	clean := strings.Replace(rescanCrashMsg, `charset=""; `, "", 1)
+	sumOf := func(s string) string { b := sha256.Sum256([]byte(s)); return hex.EncodeToString(b[:]) }
+	cases := []struct {
+		name    string
+		rewrite string // written before the hash read; "" leaves the file alone
+		all     bool
+		code    int
+		sha     string // of the flagged record; "" when none is printed
+		subject string
+	}{
+		{"unchanged", "", false, exitSuspects, sumOf(rescanCrashMsg), "lunch"},
+		{"unchanged --all", "", true, exitSuspects, sumOf(rescanCrashMsg), "lunch"},
+		{"same size, other bytes", stillCrash, false, exitSuspects, sumOf(stillCrash), "LUNCH"},
+		{"now clean", clean, false, exitOK, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			withNow(t, fixedNow)
+			q := filepath.Join(t.TempDir(), "mr", "vsi 1", "Queue")
+			if err := os.MkdirAll(q, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(q, name)
+			if err := os.WriteFile(path, []byte(rescanCrashMsg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(q, cleanName), []byte(clean), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			hashReads := map[string]int{}
+			testHookBeforeHash = func(p string) {
+				hashReads[filepath.Base(p)]++
+				if filepath.Base(p) == name && c.rewrite != "" {
+					if err := os.WriteFile(p, []byte(c.rewrite), 0o644); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			defer func() { testHookBeforeHash = nil }()
+
+			args := []string{"scan", "--dry-run", "--json", "--quarantine-at", "crash", filepath.Dir(q)}
+			if c.all {
+				args = append(args, "--all")
+			}
+			code, out, errs := runCLI(t, args...)
+			if code != c.code {
+				t.Fatalf("status %d, want %d\n%s%s", code, c.code, out, errs)
+			}
+			wantReads := map[string]int{name: 1}
+			if c.all {
+				wantReads = map[string]int{} // hashed while scanned
+			}
+			if !maps.Equal(hashReads, wantReads) {
+				t.Errorf("second reads for the hash: %v, want %v", hashReads, wantReads)
+			}
+			got := map[string]map[string]any{}
+			for _, m := range jsonLinesOf(t, out) {
+				if m["kind"] == "message" {
+					got[filepath.Base(m["path"].(string))] = m
+				}
+			}
+			msg := got[name]
+			if c.sha == "" {
+				if msg != nil {
+					t.Errorf("a record for %s, whose new bytes are clean: %v", name, msg)
+				}
+			} else {
+				if msg == nil {
+					t.Fatalf("no record for %s:\n%s", name, out)
+				}
+				subject := msg["headers"].(map[string]any)["subject"]
+				if msg["sha256"] != c.sha || subject != c.subject {
+					t.Errorf("sha256 %v, subject %v; want %s, %s", msg["sha256"], subject, c.sha, c.subject)
+				}
+			}
+			if cm := got[cleanName]; c.all != (cm != nil) {
+				t.Errorf("record for the clean message: %v (with --all: %v)", cm, c.all)
+			} else if cm != nil && cm["sha256"] != sumOf(clean) {
+				t.Errorf("clean message sha256 %v, want %s", cm["sha256"], sumOf(clean))
 			}
 		})
 	}
