@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -73,7 +74,25 @@ func checkScan(t *testing.T, name string, data []byte, opts Options) *Report {
 	if !reflect.DeepEqual(rep, again) {
 		t.Errorf("%s: report differs when read one byte at a time", name)
 	}
+	// The bulk path (scan_bulk.go) must change nothing but the speed.
+	opts.lineByLine = true
+	slow, err := Scan(bytes.NewReader(data), opts)
+	if err != nil {
+		t.Fatalf("%s: line-by-line scan: %v", name, err)
+	}
+	if !reflect.DeepEqual(rep, slow) {
+		t.Errorf("%s: report differs with the bulk path off:\nbulk: %s\nline by line: %s", name, findingsText(rep), findingsText(slow))
+	}
 	return rep
+}
+
+func findingsText(r *Report) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "\n  %s", f)
+	}
+	fmt.Fprintf(&b, "\n  lines %d size %d omitted %d", r.Lines, r.Size, r.FindingsOmitted)
+	return b.String()
 }
 
 func boolInt(b bool) int {

@@ -121,6 +121,9 @@ type Options struct {
 	// needs the hash of only some messages (those with findings) saves most
 	// of the hashing.
 	DeferSHA256 bool
+
+	// lineByLine turns the bulk path off (tests compare the two).
+	lineByLine bool
 }
 
 func (o *Options) normalize() {

@@ -39,4 +39,13 @@ func (c *bodyNULChecker) write(data []byte, off int64, line int, _ []byte) {
 	}
 }
 
+func (c *bodyNULChecker) writeLines(block []byte, off int64, line, _, _ int) {
+	if c.done {
+		return
+	}
+	if i := bytes.IndexByte(block, 0); i >= 0 {
+		c.write(lineRest(block, i), off+int64(i), lineAfter(block, i, line), nil)
+	}
+}
+
 func (c *bodyNULChecker) end(int64, int) {}

@@ -110,6 +110,56 @@ func (c *base64Checker) write(data []byte, off int64, line int, _ []byte) {
 	}
 }
 
+// writeLines takes a run of whole lines. In an attachment every line but
+// the last few holds only alphabet characters, and then only the count and
+// the last character change; any other run goes line by line.
+func (c *base64Checker) writeLines(block []byte, off int64, line, n, eolLen int) {
+	if c.padding || !b64LinesClean(block) {
+		writeEachLine(c, block, off, line, eolLen)
+		return
+	}
+	c.n += len(block) - n*eolLen
+	j := len(block) - 1
+	for j >= 0 && (block[j] == '\n' || block[j] == '\r') {
+		j--
+	}
+	if j >= 0 {
+		l := line + n - bytes.Count(block[j+1:], []byte{'\n'})
+		c.lastOff, c.lastLine, c.lastByte = off+int64(j), l, block[j]
+	}
+}
+
+// b64LineTab is 0 for the base64 alphabet, CR and LF, and 0x40 for every
+// other byte.
+var b64LineTab = func() (t [256]byte) {
+	for i := range t {
+		if b64tab[i] >= 64 {
+			t[i] = 0x40
+		}
+	}
+	t['\r'], t['\n'] = 0, 0
+	return t
+}()
+
+// b64LinesClean reports whether block holds only base64 alphabet
+// characters and line endings.
+func b64LinesClean(block []byte) bool {
+	i := 0
+	for ; i+8 <= len(block); i += 8 {
+		d := block[i : i+8 : i+8]
+		if (b64LineTab[d[0]] | b64LineTab[d[1]] | b64LineTab[d[2]] | b64LineTab[d[3]] |
+			b64LineTab[d[4]] | b64LineTab[d[5]] | b64LineTab[d[6]] | b64LineTab[d[7]]) != 0 {
+			return false
+		}
+	}
+	for ; i < len(block); i++ {
+		if b64LineTab[block[i]] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // pad handles one '=' at off; rest starts with it. A run of '=' is only a
 // defect when more data follows it (padding in the middle); surplus or
 // misplaced '=' at the very end decodes everywhere, and a final quantum

@@ -71,6 +71,9 @@ func newScanner(r io.Reader, opts *Options) *scanner {
 func (s *scanner) run() {
 	s.root = s.newEntity(nil, 0, 1)
 	for {
+		if e, ok := s.bulkReady(); ok && s.bulkBody(e) {
+			continue
+		}
 		data, eol, ok := s.lr.next()
 		if !ok {
 			break

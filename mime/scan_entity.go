@@ -165,6 +165,7 @@ type scanner struct {
 	lineInHeader bool
 	mode         lineMode
 	prevEOL      int
+	noBulkUntil  int64 // bulkBody leaves the lines before this offset to the line-at-a-time path
 	hdrBytes     int64 // bytes of the header block being read
 	eof          bool
 	eofLine      int

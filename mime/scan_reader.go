@@ -90,6 +90,14 @@ func (lr *lineReader) fill() {
 
 func (lr *lineReader) done() bool { return lr.eof || lr.err != nil }
 
+// buffered returns the bytes read and not yet handed over. They alias the
+// window: valid until the next call of next or consume.
+func (lr *lineReader) buffered() []byte { return lr.buf[lr.start:lr.end] }
+
+// consume hands over the first n buffered bytes, which must end with a
+// line ending (the bulk path takes whole lines only).
+func (lr *lineReader) consume(n int) { lr.start += n }
+
 // next returns the next piece of the current line. eol is the line ending
 // that closes the line ("\r\n", "\n" or "\r"), nil when more of the line
 // follows or the input ends without one. ok is false at end of input or

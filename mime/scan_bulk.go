@@ -1,0 +1,149 @@
+package mime
+
+import "bytes"
+
+// The bulk path. Most of a queue's bytes are the bodies of leaf parts
+// (base64 attachments above all), a 78-byte line at a time; handing each
+// line through the line reader, the dispatch and every checker cost more
+// than the checks themselves. When the top entity is a leaf in its body and
+// no line is in progress, bulkBody takes from the read window the longest
+// run of whole lines that the line-at-a-time path would treat alike:
+//
+//   - every line ends the same way, all CRLF or all bare LF (a bare-LF
+//     run only once STR-002's first-LF evidence is recorded), and no other
+//     CR stands in the run (a bare CR ends a line of its own);
+//   - no line is longer than Limits.LineLength (STR-004 takes it);
+//   - while a multipart is open, no line starts with "--" (it may be a
+//     delimiter); in a pickup-like folder, no line is a lone "." (STR-003).
+//
+// It hands the run to each checker at once (lineBlockWriter) or line by
+// line, and updates the counters endLine would have. What stops a run is
+// left to the line-at-a-time path, so the findings are the same either way
+// (TestBulkMatchesLineByLine feeds every corpus message both ways).
+
+// lineBlockWriter is implemented by body checkers that can take a run of
+// whole lines in one call. block holds n lines with their endings, each
+// ending eolLen bytes long ("\r\n" or "\n") and no CR elsewhere; block[0]
+// is at file offset off and starts line number line.
+type lineBlockWriter interface {
+	writeLines(block []byte, off int64, line, n, eolLen int)
+}
+
+// bulkBody consumes a run of whole body lines of leaf e from the read
+// window, if there is one, and reports whether it did.
+func (s *scanner) bulkBody(e *entity) bool {
+	if s.off < s.noBulkUntil {
+		return false
+	}
+	w := s.lr.buffered()
+	maxLen := s.lim.LineLength
+	dashes := s.openMP > 0
+	n, lines, eolLen := 0, 0, 0
+	for n < len(w) {
+		k := bytes.IndexByte(w[n:], '\n')
+		if k < 0 {
+			if n == 0 {
+				// No line end buffered: the line-at-a-time path reads on
+				// (a file of bare CRs would otherwise be searched again
+				// for every line it holds).
+				s.noBulkUntil = s.off + int64(len(w))
+				s.lr.searched += int64(len(w))
+			}
+			break
+		}
+		el := 1
+		if k > 0 && w[n+k-1] == '\r' {
+			el = 2
+		}
+		if eolLen == 0 {
+			if el == 1 && s.lines.lf == 0 {
+				break // the first bare LF: endLine records its evidence
+			}
+			eolLen = el
+		} else if el != eolLen {
+			break
+		}
+		ll := k + 1 - el
+		if ll > maxLen ||
+			(dashes && ll >= 2 && w[n] == '-' && w[n+1] == '-') ||
+			(s.pickupLike && ll == 1 && w[n] == '.') {
+			break
+		}
+		n += k + 1
+		lines++
+	}
+	s.lr.searched += int64(n)
+	if lines == 0 {
+		return false
+	}
+	block := w[:n]
+	want := 0
+	if eolLen == 2 {
+		want = lines
+	}
+	if bytes.Count(block, []byte{'\r'}) != want {
+		// A bare CR inside: the line-at-a-time path splits there. It takes
+		// the whole run, so no byte is searched here twice.
+		s.noBulkUntil = s.off + int64(n)
+		return false
+	}
+	s.lr.searched += int64(n)
+	s.mode = modeLeaf
+	for _, c := range e.checkers {
+		if bw, ok := c.(lineBlockWriter); ok {
+			bw.writeLines(block, s.off, s.lineNo, lines, eolLen)
+			continue
+		}
+		writeEachLine(c, block, s.off, s.lineNo, eolLen)
+	}
+	if eolLen == 2 {
+		s.lines.crlf += int64(lines)
+	} else {
+		s.lines.lf += int64(lines)
+	}
+	last := bytes.LastIndexByte(block[:n-1], '\n') + 1 // start of the last line
+	s.lineOff = s.off + int64(last)
+	s.lineLen = int64(n - last - eolLen)
+	s.lineHeadN = 0
+	s.lineInHeader = false
+	s.off += int64(n)
+	s.lineNo += lines
+	s.prevEOL = eolLen
+	s.lr.consume(n)
+	return true
+}
+
+// writeEachLine hands a run of whole lines to c a line at a time.
+func writeEachLine(c bodyChecker, block []byte, off int64, line, eolLen int) {
+	for len(block) > 0 {
+		k := bytes.IndexByte(block, '\n') + 1
+		c.write(block[:k-eolLen], off, line, block[k-eolLen:k])
+		off += int64(k)
+		block = block[k:]
+		line++
+	}
+}
+
+// bulkReady reports whether the next line may go to bulkBody: the top
+// entity is a leaf in its body and no line is in progress.
+func (s *scanner) bulkReady() (*entity, bool) {
+	if s.inLine || s.pendingChild != nil || s.opts.lineByLine {
+		return nil, false
+	}
+	e := s.top()
+	return e, e.kind == kindLeaf && e.phase == phBody
+}
+
+// lineAfter returns the line number of block[i], block starting line line.
+func lineAfter(block []byte, i int, line int) int {
+	return line + bytes.Count(block[:i], []byte{'\n'})
+}
+
+// lineRest returns block[i:] up to the end of its line, without the ending.
+func lineRest(block []byte, i int) []byte {
+	rest := block[i:]
+	if k := bytes.IndexAny(rest, "\r\n"); k >= 0 {
+		rest = rest[:k]
+	}
+	return rest
+}

@@ -1,0 +1,102 @@
+package mime
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBulkLinear: whatever stops the bulk path (a bare CR, mixed line
+// endings, a line starting "--" inside a multipart, a long line, a lone
+// "."), each byte is searched for a line end a bounded number of times, as
+// TestLineReaderLinear checks for the reader alone. A bulk attempt that
+// gives up without taking its lines must not search them again for every
+// line the line-at-a-time path then takes.
+func TestBulkLinear(t *testing.T) {
+	const n = 1 << 20
+	head := "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" +
+		"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	rep := func(line string) string { return strings.Repeat(line, n/len(line)) }
+	for _, c := range []struct {
+		name   string
+		body   string
+		folder Folder
+	}{
+		{"bare CR lines", rep("QUJD\r"), FolderQueue},
+		{"bare CR in each CRLF line", rep("QU\rJD\r\n"), FolderQueue},
+		{"CRLF and LF alternate", rep("QUJD\r\nQUJD\n"), FolderQueue},
+		{"dash lines", rep("--not-the-boundary\r\n"), FolderQueue},
+		{"long lines", rep(strings.Repeat("A", 1200) + "\r\n"), FolderQueue},
+		{"lone dots", rep(".\r\nQUJD\r\n"), FolderPickup},
+		{"no line end", strings.Repeat("A", n), FolderQueue},
+		{"plain CRLF", rep("QUJDRA==\r\n"), FolderQueue},
+	} {
+		in := []byte(head + c.body + "\r\n--b--\r\n")
+		opts := Options{Folder: c.folder}
+		opts.normalize()
+		fillLimits(&opts.Limits)
+		s := newScanner(bytes.NewReader(in), &opts)
+		s.run()
+		searched := s.lr.searched
+		s.lr.release()
+		if s.off != int64(len(in)) {
+			t.Errorf("%s: scanned %d bytes of %d", c.name, s.off, len(in))
+		}
+		if searched > 8*int64(len(in)) {
+			t.Errorf("%s: searched %d bytes for %d of input: not linear", c.name, searched, len(in))
+		}
+	}
+}
+
+// TestBulkMatchesLineByLine builds messages larger than the read window
+// from a seeded mix of line kinds (clean base64, padding, bad bytes, NUL,
+// bare CR, bare LF, "--" lines, delimiters, lone dots, long lines, text
+// parts with quoted-printable and uuencode) so that every kind of line
+// meets a window boundary, and checks through checkScan that the bulk path
+// and the line-at-a-time path give the same report. (checkScan does the
+// same for every corpus message and fuzz input; those are mostly smaller
+// than one window.)
+func TestBulkMatchesLineByLine(t *testing.T) {
+	kinds := []string{
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n",
+		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n",
+		"QUJD\r\n", "QUI=\r\n", "QQ==\r\n", "QU*D\r\n", "QU\x00D\r\n", "QU\rJD\r\n", "\r\n", "\n",
+		"--\r\n", "--x\r\n", "--b\r\n", ".\r\n", "..\r\n", " QUJD \r\n",
+		strings.Repeat("A", 1000) + "\r\n", strings.Repeat("B", 998) + "\r\n",
+		"begin 644 a.txt\r\n", "M86)C\r\n", "end\r\n", "caf=E9 =\r\n", "=3D=ZZ\r\n",
+		"(This file must be converted with BinHex 4.0)\r\n", "\xff\xfe\r\n",
+	}
+	types := []string{
+		"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+		"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+		"Content-Type: text/plain\r\n\r\n",
+		"Content-Type: text/plain; charset=shift_jis\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+	}
+	seed := uint64(1)
+	next := func(n int) int { // xorshift: the same messages on every run
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(n))
+	}
+	for m := 0; m < 40; m++ {
+		var b strings.Builder
+		b.WriteString("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
+		for part := 0; part < 3; part++ {
+			b.WriteString("--b\r\n" + types[next(len(types))])
+			// Mostly clean lines, so that long bulk runs form, with a
+			// special line now and then.
+			for b.Len() < (part+1)*(windowSize+windowSize/2) {
+				if next(8) == 0 {
+					b.WriteString(kinds[next(len(kinds))])
+				} else {
+					b.WriteString(kinds[next(3)])
+				}
+			}
+		}
+		b.WriteString("--b--\r\n")
+		for _, folder := range []Folder{FolderQueue, FolderPickup} {
+			checkScan(t, "generated", []byte(b.String()), Options{Folder: folder})
+		}
+	}
+}
