@@ -144,7 +144,7 @@ var b64LineTab = func() (t [256]byte) {
 // b64LinesClean reports whether block holds only base64 alphabet
 // characters and line endings.
 func b64LinesClean(block []byte) bool {
-	i := 0
+	i := b64CleanPrefix(block)
 	for ; i+8 <= len(block); i += 8 {
 		d := block[i : i+8 : i+8]
 		if (b64LineTab[d[0]] | b64LineTab[d[1]] | b64LineTab[d[2]] | b64LineTab[d[3]] |

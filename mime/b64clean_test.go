@@ -1,0 +1,70 @@
+package mime
+
+import "testing"
+
+// checkCleanPrefix holds b64CleanPrefix to its contract, with the table
+// as the oracle: the prefix is a multiple of 16 within b, every byte of it
+// is clean, and the 16 bytes after it (when b has them) hold a byte that
+// is not. (Without the amd64 routine the prefix is always empty.)
+func checkCleanPrefix(t *testing.T, b []byte) {
+	t.Helper()
+	p := b64CleanPrefix(b)
+	if p < 0 || p > len(b) || p%16 != 0 {
+		t.Fatalf("prefix %d of a %d-byte block %q", p, len(b), b)
+	}
+	for i := 0; i < p; i++ {
+		if b64LineTab[b[i]] != 0 {
+			t.Fatalf("prefix %d takes byte %#x at %d: %q", p, b[i], i, b)
+		}
+	}
+	if hasCleanPrefixRoutine && p+16 <= len(b) && tableClean(b[p:p+16]) {
+		t.Fatalf("prefix %d stops before a clean chunk: %q", p, b)
+	}
+}
+
+// TestB64CleanPrefix puts every byte value at every position of blocks of
+// every length up to three chunks.
+func TestB64CleanPrefix(t *testing.T) {
+	base := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\r\n")
+	for n := 0; n <= 48; n++ {
+		blk := make([]byte, n)
+		for i := range blk {
+			blk[i] = base[(i*7)%len(base)]
+		}
+		checkCleanPrefix(t, blk)
+		if hasCleanPrefixRoutine && b64CleanPrefix(blk) != n/16*16 {
+			t.Fatalf("clean %d-byte block: prefix %d, want %d", n, b64CleanPrefix(blk), n/16*16)
+		}
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				old := blk[pos]
+				blk[pos] = byte(c)
+				checkCleanPrefix(t, blk)
+				if hasCleanPrefixRoutine && b64LineTab[c] != 0 && b64CleanPrefix(blk) != pos/16*16 {
+					t.Fatalf("byte %#x at %d of %d: prefix %d, want %d", c, pos, n, b64CleanPrefix(blk), pos/16*16)
+				}
+				blk[pos] = old
+			}
+		}
+	}
+}
+
+func FuzzB64CleanPrefix(f *testing.F) {
+	f.Add([]byte("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n"))
+	f.Add([]byte("QUJDREVGR0hJSktM\x80NOPQRSTUVWXYZ=="))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkCleanPrefix(t, b)
+		if got, want := b64LinesClean(b), tableClean(b); got != want {
+			t.Fatalf("b64LinesClean %v, table %v: %q", got, want, b)
+		}
+	})
+}
+
+func tableClean(b []byte) bool {
+	for _, c := range b {
+		if b64LineTab[c] != 0 {
+			return false
+		}
+	}
+	return true
+}
