@@ -54,8 +54,12 @@ func FuzzB64CleanPrefix(f *testing.F) {
 	f.Add([]byte("QUJDREVGR0hJSktM\x80NOPQRSTUVWXYZ=="))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkCleanPrefix(t, b)
-		if got, want := b64LinesClean(b), tableClean(b); got != want {
-			t.Fatalf("b64LinesClean %v, table %v: %q", got, want, b)
+		want := 0
+		for want < len(b) && b64LineTab[b[want]] == 0 {
+			want++
+		}
+		if got := b64CleanLen(b); got != want {
+			t.Fatalf("b64CleanLen %d, table %d: %q", got, want, b)
 		}
 	})
 }

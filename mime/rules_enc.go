@@ -111,21 +111,32 @@ func (c *base64Checker) write(data []byte, off int64, line int, _ []byte) {
 }
 
 // writeLines takes a run of whole lines. In an attachment every line but
-// the last few holds only alphabet characters, and then only the count and
-// the last character change; any other run goes line by line.
+// the last few holds only alphabet characters: for those only the count
+// and the last character change. The lines from the first other byte on
+// go one at a time.
 func (c *base64Checker) writeLines(block []byte, off int64, line, n, eolLen int) {
-	if c.padding || !b64LinesClean(block) {
-		writeEachLine(c, block, off, line, eolLen)
-		return
+	clean, cleanLines := 0, 0
+	if !c.padding {
+		clean = b64CleanLen(block)
+		cleanLines = n
+		if clean < len(block) {
+			clean = bytes.LastIndexByte(block[:clean], '\n') + 1 // whole lines only
+			cleanLines = bytes.Count(block[:clean], []byte{'\n'})
+		}
 	}
-	c.n += len(block) - n*eolLen
-	j := len(block) - 1
-	for j >= 0 && (block[j] == '\n' || block[j] == '\r') {
-		j--
+	if clean > 0 {
+		c.n += clean - cleanLines*eolLen
+		j := clean - 1
+		for j >= 0 && (block[j] == '\n' || block[j] == '\r') {
+			j--
+		}
+		if j >= 0 {
+			l := line + cleanLines - bytes.Count(block[j+1:clean], []byte{'\n'})
+			c.lastOff, c.lastLine, c.lastByte = off+int64(j), l, block[j]
+		}
 	}
-	if j >= 0 {
-		l := line + n - bytes.Count(block[j+1:], []byte{'\n'})
-		c.lastOff, c.lastLine, c.lastByte = off+int64(j), l, block[j]
+	if clean < len(block) {
+		writeEachLine(c, block[clean:], off+int64(clean), line+cleanLines, eolLen)
 	}
 }
 
@@ -141,23 +152,23 @@ var b64LineTab = func() (t [256]byte) {
 	return t
 }()
 
-// b64LinesClean reports whether block holds only base64 alphabet
-// characters and line endings.
-func b64LinesClean(block []byte) bool {
+// b64CleanLen returns the length of the longest prefix of block that holds
+// only base64 alphabet characters and line endings.
+func b64CleanLen(block []byte) int {
 	i := b64CleanPrefix(block)
 	for ; i+8 <= len(block); i += 8 {
 		d := block[i : i+8 : i+8]
 		if (b64LineTab[d[0]] | b64LineTab[d[1]] | b64LineTab[d[2]] | b64LineTab[d[3]] |
 			b64LineTab[d[4]] | b64LineTab[d[5]] | b64LineTab[d[6]] | b64LineTab[d[7]]) != 0 {
-			return false
+			break
 		}
 	}
 	for ; i < len(block); i++ {
 		if b64LineTab[block[i]] != 0 {
-			return false
+			break
 		}
 	}
-	return true
+	return i
 }
 
 // pad handles one '=' at off; rest starts with it. A run of '=' is only a
@@ -587,6 +598,14 @@ func (c *binHexChecker) write(data []byte, off int64, line int, eol []byte) {
 		if !isBlank(c.buf[:c.n], int64(c.n)) {
 			c.decided = true // first non-blank line is shorter than the banner
 		}
+	}
+}
+
+// writeLines skips a run once the checker has decided (after the body's
+// first non-blank line), which is at once for nearly every part.
+func (c *binHexChecker) writeLines(block []byte, off int64, line, _, eolLen int) {
+	if !c.decided {
+		writeEachLine(c, block, off, line, eolLen)
 	}
 }
 

@@ -36,41 +36,12 @@ func (s *scanner) bulkBody(e *entity) bool {
 		return false
 	}
 	w := s.lr.buffered()
-	maxLen := s.lim.LineLength
-	dashes := s.openMP > 0
-	n, lines, eolLen := 0, 0, 0
-	for n < len(w) {
-		k := bytes.IndexByte(w[n:], '\n')
-		if k < 0 {
-			if n == 0 {
-				// No line end buffered: the line-at-a-time path reads on
-				// (a file of bare CRs would otherwise be searched again
-				// for every line it holds).
-				s.noBulkUntil = s.off + int64(len(w))
-				s.lr.searched += int64(len(w))
-			}
-			break
-		}
-		el := 1
-		if k > 0 && w[n+k-1] == '\r' {
-			el = 2
-		}
-		if eolLen == 0 {
-			if el == 1 && s.lines.lf == 0 {
-				break // the first bare LF: endLine records its evidence
-			}
-			eolLen = el
-		} else if el != eolLen {
-			break
-		}
-		ll := k + 1 - el
-		if ll > maxLen ||
-			(dashes && ll >= 2 && w[n] == '-' && w[n+1] == '-') ||
-			(s.pickupLike && ll == 1 && w[n] == '.') {
-			break
-		}
-		n += k + 1
-		lines++
+	n, lines, eolLen := s.bulkRun(w, true)
+	if lines > 0 && bytes.Count(w[:n], []byte{'\n'}) != lines {
+		// A line taken by its length held an LF of its own: take the run
+		// again, searching every line end.
+		s.lr.searched += int64(n)
+		n, lines, eolLen = s.bulkRun(w, false)
 	}
 	s.lr.searched += int64(n)
 	if lines == 0 {
@@ -122,6 +93,55 @@ func writeEachLine(c bodyChecker, block []byte, off int64, line, eolLen int) {
 		block = block[k:]
 		line++
 	}
+}
+
+// bulkRun finds the run of lines at the start of w that bulkBody may take:
+// its length, its number of lines and their ending's length. With
+// byLength, a line is first assumed to be as long as the one before it (in
+// an attachment all but the last are) and only its last byte and line
+// ending are looked at; the caller must then check that the run holds no
+// LF but the line ends. Without, every line end is searched for.
+func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
+	maxLen := s.lim.LineLength
+	dashes := s.openMP > 0
+	prev := 0 // length of the previous line, ending included
+	for n < len(w) {
+		k := -1
+		if byLength && prev > 0 && n+prev <= len(w) && w[n+prev-1] == '\n' {
+			k = prev - 1
+		} else if k = bytes.IndexByte(w[n:], '\n'); k < 0 {
+			if n == 0 {
+				// No line end buffered: the line-at-a-time path reads on
+				// (a file of bare CRs would otherwise be searched again
+				// for every line it holds).
+				s.noBulkUntil = s.off + int64(len(w))
+				s.lr.searched += int64(len(w))
+			}
+			break
+		}
+		el := 1
+		if k > 0 && w[n+k-1] == '\r' {
+			el = 2
+		}
+		if eolLen == 0 {
+			if el == 1 && s.lines.lf == 0 {
+				break // the first bare LF: endLine records its evidence
+			}
+			eolLen = el
+		} else if el != eolLen {
+			break
+		}
+		ll := k + 1 - el
+		if ll > maxLen ||
+			(dashes && ll >= 2 && w[n] == '-' && w[n+1] == '-') ||
+			(s.pickupLike && ll == 1 && w[n] == '.') {
+			break
+		}
+		n += k + 1
+		prev = k + 1
+		lines++
+	}
+	return n, lines, eolLen
 }
 
 // bulkReady reports whether the next line may go to bulkBody: the top
