@@ -34,11 +34,11 @@ DATA lf<>+0(SB)/8, $0x0a0a0a0a0a0a0a0a
 DATA lf<>+8(SB)/8, $0x0a0a0a0a0a0a0a0a
 GLOBL lf<>(SB), RODATA|NOPTR, $16
 
-// func b64CleanPrefix(b []byte) int
+// func b64CleanPrefixSSE2(b []byte) int
 //
 // SSE2 only (every amd64 has it): 16 bytes per step, each compared with
 // the class bounds; PMOVMSKB gathers one bit per byte.
-TEXT ·b64CleanPrefix(SB), NOSPLIT, $0-32
+TEXT ·b64CleanPrefixSSE2(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	SHRQ $4, CX
@@ -99,5 +99,67 @@ loop:
 	JNZ      loop
 
 done:
+	MOVQ DX, ret+24(FP)
+	RET
+
+// func b64CleanPrefixAVX2(b []byte) int
+//
+// The same tests as b64CleanPrefix, 32 bytes per step; a multiple of 32.
+TEXT ·b64CleanPrefixAVX2(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	SHRQ $5, CX
+	XORQ DX, DX
+	TESTQ CX, CX
+	JZ avxret
+	VPBROADCASTB lowerA<>(SB), Y6
+	VPBROADCASTB upperA<>(SB), Y7
+	VPBROADCASTB lowera<>(SB), Y8
+	VPBROADCASTB uppera<>(SB), Y9
+	VPBROADCASTB lowerDigit<>(SB), Y10
+	VPBROADCASTB upperDigit<>(SB), Y11
+	VPBROADCASTB plus<>(SB), Y12
+	VPBROADCASTB cr<>(SB), Y13
+	VPBROADCASTB lf<>(SB), Y14
+
+avxloop:
+	VMOVDQU (SI)(DX*1), Y0
+
+	// 'A'-'Z'
+	VPCMPGTB Y6, Y0, Y1
+	VPCMPGTB Y0, Y7, Y2
+	VPAND    Y2, Y1, Y1
+
+	// 'a'-'z'
+	VPCMPGTB Y8, Y0, Y3
+	VPCMPGTB Y0, Y9, Y2
+	VPAND    Y2, Y3, Y3
+	VPOR     Y3, Y1, Y1
+
+	// '/'-'9'
+	VPCMPGTB Y10, Y0, Y3
+	VPCMPGTB Y0, Y11, Y2
+	VPAND    Y2, Y3, Y3
+	VPOR     Y3, Y1, Y1
+
+	// '+', CR, LF
+	VPCMPEQB Y12, Y0, Y3
+	VPOR     Y3, Y1, Y1
+	VPCMPEQB Y13, Y0, Y3
+	VPOR     Y3, Y1, Y1
+	VPCMPEQB Y14, Y0, Y3
+	VPOR     Y3, Y1, Y1
+
+	VPMOVMSKB Y1, AX
+	CMPL      AX, $0xffffffff
+	JNE       avxdone
+	ADDQ      $32, DX
+	DECQ      CX
+	JNZ       avxloop
+
+avxdone:
+	VZEROUPPER
+
+avxret:
 	MOVQ DX, ret+24(FP)
 	RET

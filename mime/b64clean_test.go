@@ -1,6 +1,9 @@
 package mime
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // checkCleanPrefix holds b64CleanPrefix to its contract, with the table
 // as the oracle: the prefix is a multiple of 16 within b, every byte of it
@@ -23,29 +26,34 @@ func checkCleanPrefix(t *testing.T, b []byte) {
 }
 
 // TestB64CleanPrefix puts every byte value at every position of blocks of
-// every length up to three chunks.
+// every length up to three 32-byte chunks, with each routine this CPU has.
 func TestB64CleanPrefix(t *testing.T) {
 	base := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\r\n")
-	for n := 0; n <= 48; n++ {
-		blk := make([]byte, n)
-		for i := range blk {
-			blk[i] = base[(i*7)%len(base)]
-		}
-		checkCleanPrefix(t, blk)
-		if hasCleanPrefixRoutine && b64CleanPrefix(blk) != n/16*16 {
-			t.Fatalf("clean %d-byte block: prefix %d, want %d", n, b64CleanPrefix(blk), n/16*16)
-		}
-		for pos := 0; pos < n; pos++ {
-			for c := 0; c < 256; c++ {
-				old := blk[pos]
-				blk[pos] = byte(c)
-				checkCleanPrefix(t, blk)
-				if hasCleanPrefixRoutine && b64LineTab[c] != 0 && b64CleanPrefix(blk) != pos/16*16 {
-					t.Fatalf("byte %#x at %d of %d: prefix %d, want %d", c, pos, n, b64CleanPrefix(blk), pos/16*16)
+	for _, avx2 := range cleanPrefixRoutines() {
+		t.Run(fmt.Sprintf("avx2=%v", avx2), func(t *testing.T) {
+			defer setAVX2(avx2)()
+			for n := 0; n <= 96; n++ {
+				blk := make([]byte, n)
+				for i := range blk {
+					blk[i] = base[(i*7)%len(base)]
 				}
-				blk[pos] = old
+				checkCleanPrefix(t, blk)
+				if hasCleanPrefixRoutine && b64CleanPrefix(blk) != n/16*16 {
+					t.Fatalf("clean %d-byte block: prefix %d, want %d", n, b64CleanPrefix(blk), n/16*16)
+				}
+				for pos := 0; pos < n; pos++ {
+					for c := 0; c < 256; c++ {
+						old := blk[pos]
+						blk[pos] = byte(c)
+						checkCleanPrefix(t, blk)
+						if hasCleanPrefixRoutine && b64LineTab[c] != 0 && b64CleanPrefix(blk) != pos/16*16 {
+							t.Fatalf("byte %#x at %d of %d: prefix %d, want %d", c, pos, n, b64CleanPrefix(blk), pos/16*16)
+						}
+						blk[pos] = old
+					}
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -53,7 +61,11 @@ func FuzzB64CleanPrefix(f *testing.F) {
 	f.Add([]byte("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n"))
 	f.Add([]byte("QUJDREVGR0hJSktM\x80NOPQRSTUVWXYZ=="))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkCleanPrefix(t, b)
+		for _, avx2 := range cleanPrefixRoutines() {
+			restore := setAVX2(avx2)
+			checkCleanPrefix(t, b)
+			restore()
+		}
 		want := 0
 		for want < len(b) && b64LineTab[b[want]] == 0 {
 			want++
