@@ -601,11 +601,15 @@ func (c *binHexChecker) write(data []byte, off int64, line int, eol []byte) {
 	}
 }
 
-// writeLines skips a run once the checker has decided (after the body's
-// first non-blank line), which is at once for nearly every part.
+// writeLines stops reading a run once the checker has decided (on the
+// body's first non-blank line).
 func (c *binHexChecker) writeLines(block []byte, off int64, line, _, eolLen int) {
-	if !c.decided {
-		writeEachLine(c, block, off, line, eolLen)
+	for len(block) > 0 && !c.decided {
+		k := bytes.IndexByte(block, '\n') + 1
+		c.write(block[:k-eolLen], off, line, block[k-eolLen:k])
+		off += int64(k)
+		block = block[k:]
+		line++
 	}
 }
 

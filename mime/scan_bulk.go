@@ -60,12 +60,26 @@ func (s *scanner) bulkBody(e *entity) bool {
 	}
 	s.lr.searched += int64(n)
 	s.mode = modeLeaf
+	var ends []int32 // where each line of the run ends, found once for all checkers
 	for _, c := range e.checkers {
 		if bw, ok := c.(lineBlockWriter); ok {
 			bw.writeLines(block, s.off, s.lineNo, lines, eolLen)
 			continue
 		}
-		writeEachLine(c, block, s.off, s.lineNo, eolLen)
+		if ends == nil {
+			s.lineEnds = s.lineEnds[:0]
+			for i := 0; i < n; {
+				i += bytes.IndexByte(block[i:], '\n') + 1
+				s.lineEnds = append(s.lineEnds, int32(i))
+			}
+			ends = s.lineEnds
+		}
+		start, line := 0, s.lineNo
+		for _, end := range ends {
+			c.write(block[start:int(end)-eolLen], s.off+int64(start), line, block[int(end)-eolLen:end])
+			start = int(end)
+			line++
+		}
 	}
 	if eolLen == 2 {
 		s.lines.crlf += int64(lines)

@@ -99,4 +99,20 @@ func TestBulkMatchesLineByLine(t *testing.T) {
 			checkScan(t, "generated", []byte(b.String()), Options{Folder: folder})
 		}
 	}
+	// Findings whose line number a run must carry past its first lines.
+	for name, body := range map[string]string{
+		"BinHex after blank lines": "\r\n\r\n \r\n(This file must be converted with BinHex 4.0)\r\n:abc\r\n",
+		"NUL on the third line":    "abc\r\ndef\r\ng\x00h\r\n",
+		"uuencode after text":      "hello\r\n\r\nbegin 644 a.txt\r\nM86)C\r\n`\r\n",
+	} {
+		rep := checkScan(t, name, []byte("From: a@example.com\r\nContent-Type: text/plain\r\n\r\n"+body), Options{})
+		if len(rep.Findings) == 0 {
+			t.Errorf("%s: no finding", name)
+		}
+		for _, f := range rep.Findings {
+			if f.Line < 6 { // the body starts on line 4
+				t.Errorf("%s: %s on line %d, before the body's third line", name, f.Rule, f.Line)
+			}
+		}
+	}
 }

@@ -165,8 +165,9 @@ type scanner struct {
 	lineInHeader bool
 	mode         lineMode
 	prevEOL      int
-	noBulkUntil  int64 // bulkBody leaves the lines before this offset to the line-at-a-time path
-	hdrBytes     int64 // bytes of the header block being read
+	noBulkUntil  int64   // bulkBody leaves the lines before this offset to the line-at-a-time path
+	lineEnds     []int32 // bulkBody's line ends of the current run, reused
+	hdrBytes     int64   // bytes of the header block being read
 	eof          bool
 	eofLine      int
 	cutInHeader  bool   // the input ended inside a header line (one STR-009)
