@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/maphash"
+	"hash/crc32"
 	"io"
 )
 
@@ -15,12 +15,17 @@ import (
 // 1.3 GB/s a core, a quarter of a scan's CPU on attachment-heavy queues,
 // and on most messages of a queue nobody looks at it: a clean message is
 // neither printed nor moved. With Options.DeferSHA256 the scanner computes
-// a 64-bit hash seeded at random per process (hash/maphash, about 9 GB/s)
-// instead, and FillSHA256 computes the SHA-256 from a second read of the
-// file when it is wanted, checking that it reads the bytes that were
-// scanned. The seed keeps anyone who can write a file from choosing
-// different bytes with the same fingerprint.
-var fingerprintSeed = maphash.MakeSeed()
+// a CRC-32C instead (hardware-assisted on amd64 and arm64, about 20 GB/s),
+// and FillSHA256 computes the SHA-256 from a second read of the file when
+// it is wanted, checking that the second read sees the bytes that were
+// scanned (same size, same CRC).
+//
+// The CRC guards against the file changing between the two reads (the
+// SMTP service rewriting or appending to it): it catches every change of
+// up to 32 bits and all but one in 2^32 of the others. It is no defence
+// against someone choosing colliding bytes, and needs none: whoever can
+// write the file can as well change it after both reads.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrChangedSinceScan is returned by FillSHA256 when the bytes read are not
 // those the report describes: the file changed after it was scanned.
@@ -29,9 +34,7 @@ var ErrChangedSinceScan = errors.New("the file changed after it was scanned")
 // newDigest returns the hash the line reader feeds.
 func newDigest(deferred bool) hash.Hash {
 	if deferred {
-		h := new(maphash.Hash)
-		h.SetSeed(fingerprintSeed)
-		return h
+		return crc32.New(castagnoli)
 	}
 	return sha256.New()
 }
@@ -50,18 +53,17 @@ func (r *Report) FillSHA256(src io.Reader) error {
 		return nil
 	}
 	sum := sha256.New()
-	var fp maphash.Hash
-	fp.SetSeed(fingerprintSeed)
+	fp := crc32.New(castagnoli)
 	bp := windowPool.Get().(*[]byte)
 	defer windowPool.Put(bp)
-	n, err := io.CopyBuffer(io.MultiWriter(sum, &fp), struct{ io.Reader }{src}, *bp)
+	n, err := io.CopyBuffer(io.MultiWriter(sum, fp), struct{ io.Reader }{src}, *bp)
 	if err != nil {
 		return fmt.Errorf("hash at offset %d: %w", n, err)
 	}
 	if n != r.Size {
 		return fmt.Errorf("%w: %d bytes scanned, %d bytes now", ErrChangedSinceScan, r.Size, n)
 	}
-	if fp.Sum64() != *r.fingerprint {
+	if fp.Sum32() != *r.fingerprint {
 		return fmt.Errorf("%w: same size (%d bytes), other content", ErrChangedSinceScan, n)
 	}
 	r.SHA256 = hex.EncodeToString(sum.Sum(nil))

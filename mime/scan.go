@@ -3,7 +3,7 @@ package mime
 import (
 	"encoding/hex"
 	"fmt"
-	"hash/maphash"
+	"hash"
 	"io"
 	"reflect"
 )
@@ -187,8 +187,8 @@ func (s *scanner) report() *Report {
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
-	if h, ok := s.lr.h.(*maphash.Hash); ok {
-		fp := h.Sum64()
+	if h, ok := s.lr.h.(hash.Hash32); ok {
+		fp := h.Sum32()
 		rep.fingerprint = &fp
 	} else {
 		rep.SHA256 = hex.EncodeToString(s.lr.h.Sum(nil))

@@ -169,9 +169,9 @@ type Report struct {
 	// FindingsOmitted counts findings dropped by Limits.Findings.
 	FindingsOmitted int `json:"findings_omitted,omitempty"`
 
-	// fingerprint is the seeded hash of the bytes scanned while SHA256
-	// waits for FillSHA256 (Options.DeferSHA256); nil otherwise.
-	fingerprint *uint64
+	// fingerprint is the CRC-32C of the bytes scanned while SHA256 waits
+	// for FillSHA256 (Options.DeferSHA256); nil otherwise.
+	fingerprint *uint32
 }
 
 // Max returns the highest severity among the findings, or 0 if there are none.
