@@ -4,8 +4,9 @@ package mime
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 picks the 32-byte routine where the CPU has it (tests switch it).
-var useAVX2 = cpu.X86.HasAVX2
+// useAVX2 picks the 32-byte routines where the CPU has them (tests switch
+// it).
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
 
 // b64CleanPrefix returns the length of the longest prefix of b, a multiple
 // of 16 bytes, that holds only base64 alphabet characters, CR and LF. The
@@ -19,6 +20,19 @@ func b64CleanPrefix(b []byte) int {
 	}
 	return n + b64CleanPrefixSSE2(b[n:])
 }
+
+// countLineEnds returns the number of CR and LF bytes in b.
+func countLineEnds(b []byte) int {
+	n, whole := 0, 0
+	if useAVX2 {
+		whole = len(b) &^ 31
+		n = countLineEndsAVX2(b[:whole])
+	}
+	return n + countLineEndsGeneric(b[whole:])
+}
+
+//go:noescape
+func countLineEndsAVX2(b []byte) int
 
 //go:noescape
 func b64CleanPrefixSSE2(b []byte) int

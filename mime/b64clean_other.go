@@ -7,4 +7,7 @@ package mime
 // empty, and b64CleanLen checks every byte with the table.
 func b64CleanPrefix(b []byte) int { return 0 }
 
+// countLineEnds returns the number of CR and LF bytes in b.
+func countLineEnds(b []byte) int { return countLineEndsGeneric(b) }
+
 const hasCleanPrefixRoutine = false

@@ -26,7 +26,8 @@ func checkCleanPrefix(t *testing.T, b []byte) {
 }
 
 // TestB64CleanPrefix puts every byte value at every position of blocks of
-// every length up to three 32-byte chunks, with each routine this CPU has.
+// every length up to three 32-byte chunks, with each routine this CPU has,
+// and checks b64CleanPrefix and countLineEnds.
 func TestB64CleanPrefix(t *testing.T) {
 	base := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\r\n")
 	for _, avx2 := range cleanPrefixRoutines() {
@@ -38,6 +39,7 @@ func TestB64CleanPrefix(t *testing.T) {
 					blk[i] = base[(i*7)%len(base)]
 				}
 				checkCleanPrefix(t, blk)
+				checkCountLineEnds(t, blk)
 				if hasCleanPrefixRoutine && b64CleanPrefix(blk) != n/16*16 {
 					t.Fatalf("clean %d-byte block: prefix %d, want %d", n, b64CleanPrefix(blk), n/16*16)
 				}
@@ -46,6 +48,7 @@ func TestB64CleanPrefix(t *testing.T) {
 						old := blk[pos]
 						blk[pos] = byte(c)
 						checkCleanPrefix(t, blk)
+						checkCountLineEnds(t, blk)
 						if hasCleanPrefixRoutine && b64LineTab[c] != 0 && b64CleanPrefix(blk) != pos/16*16 {
 							t.Fatalf("byte %#x at %d of %d: prefix %d, want %d", c, pos, n, b64CleanPrefix(blk), pos/16*16)
 						}
@@ -64,6 +67,7 @@ func FuzzB64CleanPrefix(f *testing.F) {
 		for _, avx2 := range cleanPrefixRoutines() {
 			restore := setAVX2(avx2)
 			checkCleanPrefix(t, b)
+			checkCountLineEnds(t, b)
 			restore()
 		}
 		want := 0
@@ -74,6 +78,20 @@ func FuzzB64CleanPrefix(f *testing.F) {
 			t.Fatalf("b64CleanLen %d, table %d: %q", got, want, b)
 		}
 	})
+}
+
+// checkCountLineEnds compares countLineEnds with a plain count.
+func checkCountLineEnds(t *testing.T, b []byte) {
+	t.Helper()
+	want := 0
+	for _, c := range b {
+		if c == '\r' || c == '\n' {
+			want++
+		}
+	}
+	if got := countLineEnds(b); got != want {
+		t.Fatalf("countLineEnds %d, want %d: %q", got, want, b)
+	}
 }
 
 func tableClean(b []byte) bool {

@@ -36,29 +36,33 @@ func (s *scanner) bulkBody(e *entity) bool {
 		return false
 	}
 	w := s.lr.buffered()
-	n, lines, eolLen := s.bulkRun(w, true)
-	if lines > 0 && bytes.Count(w[:n], []byte{'\n'}) != lines {
-		// A line taken by its length held an LF of its own: take the run
-		// again, searching every line end.
-		s.lr.searched += int64(n)
-		n, lines, eolLen = s.bulkRun(w, false)
-	}
+	byLength := s.off >= s.noGuessUntil
+	n, lines, eolLen := s.bulkRun(w, byLength)
 	s.lr.searched += int64(n)
 	if lines == 0 {
 		return false
 	}
-	block := w[:n]
-	want := 0
-	if eolLen == 2 {
-		want = lines
-	}
-	if bytes.Count(block, []byte{'\r'}) != want {
-		// A bare CR inside: the line-at-a-time path splits there. It takes
-		// the whole run, so no byte is searched here twice.
-		s.noBulkUntil = s.off + int64(n)
-		return false
-	}
+	// Every line of the run ends with its ending, so the run holds at
+	// least lines*eolLen CR and LF bytes; exactly that many means there is
+	// no other: no bare CR, and no LF inside a line taken by its length.
 	s.lr.searched += int64(n)
+	if countLineEnds(w[:n]) != lines*eolLen {
+		if byLength {
+			// Search every line end up to where this run reached (the
+			// first line is the same either way, so one is taken).
+			s.noGuessUntil = s.off + int64(n)
+			n, lines, eolLen = s.bulkRun(w, false)
+			s.lr.searched += 2 * int64(n)
+		}
+		if countLineEnds(w[:n]) != lines*eolLen {
+			// A bare CR, where the line-at-a-time path splits the line.
+			// That path takes the whole run, so no byte is searched here
+			// again for every line it holds.
+			s.noBulkUntil = s.off + int64(n)
+			return false
+		}
+	}
+	block := w[:n]
 	s.mode = modeLeaf
 	var ends []int32 // where each line of the run ends, found once for all checkers
 	for _, c := range e.checkers {
@@ -67,6 +71,9 @@ func (s *scanner) bulkBody(e *entity) bool {
 			continue
 		}
 		if ends == nil {
+			if s.lineEnds == nil {
+				s.lineEnds = s.lineEndsBuf[:0] // no allocation for the runs of a small text part
+			}
 			s.lineEnds = s.lineEnds[:0]
 			for i := 0; i < n; {
 				i += bytes.IndexByte(block[i:], '\n') + 1
@@ -156,6 +163,11 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		lines++
 	}
 	return n, lines, eolLen
+}
+
+// countLineEndsGeneric counts CR and LF bytes with two byte counts.
+func countLineEndsGeneric(b []byte) int {
+	return bytes.Count(b, []byte{'\r'}) + bytes.Count(b, []byte{'\n'})
 }
 
 // bulkReady reports whether the next line may go to bulkBody: the top

@@ -30,6 +30,10 @@ func TestBulkLinear(t *testing.T) {
 		{"lone dots", rep(".\r\nQUJD\r\n"), FolderPickup},
 		{"no line end", strings.Repeat("A", n), FolderQueue},
 		{"plain CRLF", rep("QUJDRA==\r\n"), FolderQueue},
+		// A line end inside a line taken by its length hides a "--" line
+		// from the run; the run is then searched line by line.
+		{"hidden dash lines", "\n" + rep(strings.Repeat("QUJD\r\n", 10)+"\n--x\r\n"), FolderQueue},
+		{"hidden bare CR", rep(strings.Repeat("QUJD\r\n", 10) + "Q\rD\r\n"), FolderQueue},
 	} {
 		in := []byte(head + c.body + "\r\n--b--\r\n")
 		opts := Options{Folder: c.folder}

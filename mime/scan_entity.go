@@ -166,8 +166,10 @@ type scanner struct {
 	mode         lineMode
 	prevEOL      int
 	noBulkUntil  int64   // bulkBody leaves the lines before this offset to the line-at-a-time path
+	noGuessUntil int64   // bulkBody searches every line end before this offset
 	lineEnds     []int32 // bulkBody's line ends of the current run, reused
-	hdrBytes     int64   // bytes of the header block being read
+	lineEndsBuf  [64]int32
+	hdrBytes     int64 // bytes of the header block being read
 	eof          bool
 	eofLine      int
 	cutInHeader  bool   // the input ended inside a header line (one STR-009)
