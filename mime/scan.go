@@ -13,7 +13,9 @@ import (
 // when r fails, and then no report.
 //
 // The model: a line reader (fixed 64 KiB window) hands the bytes over as
-// line pieces and hashes them; a stack of MIME entities consumes the lines.
+// line pieces and hashes them (see Options.DeferSHA256); a stack of MIME
+// entities consumes the lines (leaf bodies a run of lines at a time, see
+// scan_bulk.go).
 // The top entity is either in its header phase (lines become header fields,
 // handed to fieldChecks as each completes and to headerChecks when the block
 // ends) or in its body phase: a multipart looks for delimiter lines of its

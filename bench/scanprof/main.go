@@ -28,9 +28,10 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	mem := flag.String("memprofile", "", "write an allocation profile to `FILE` at the end")
 	workers := flag.Int("workers", 1, "files scanned at a time")
+	sha := flag.Bool("sha256", false, "hash every message with SHA-256 while scanning, as scan --all does (scan hashes only messages with findings)")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: scanprof [-cpuprofile FILE] [-memprofile FILE] [-workers N] DIR")
+		fmt.Fprintln(os.Stderr, "usage: scanprof [-cpuprofile FILE] [-memprofile FILE] [-workers N] [-sha256] DIR")
 		os.Exit(2)
 	}
 	if *cpu != "" {
@@ -56,7 +57,7 @@ func main() {
 			return
 		}
 		defer f.Close()
-		rep, err := mime.Scan(f, mime.Options{Folder: folderOf(p)})
+		rep, err := mime.Scan(f, mime.Options{Folder: folderOf(p), DeferSHA256: !*sha})
 		if err != nil {
 			failures.Add(1)
 			fmt.Fprintf(os.Stderr, "scanprof: %s: %v\n", p, err)
