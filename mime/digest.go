@@ -21,8 +21,8 @@ import (
 // scanned (same size, same CRC).
 //
 // The CRC guards against the file changing between the two reads (the
-// SMTP service rewriting or appending to it): it catches every change of
-// up to 32 bits and all but one in 2^32 of the others. It is no defence
+// SMTP service rewriting or appending to it): it catches every burst of
+// changed bits up to 32 bits long and all but one in 2^32 of the others. It is no defence
 // against someone choosing colliding bytes, and needs none: whoever can
 // write the file can as well change it after both reads.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -146,7 +146,8 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		}
 		if eolLen == 0 {
 			if el == 1 && s.lines.lf == 0 {
-				break // the first bare LF: endLine records its evidence
+				s.firstRejected(n, k) // the first bare LF: endLine records its evidence
+				break
 			}
 			eolLen = el
 		} else if el != eolLen {
@@ -156,6 +157,7 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		if ll > maxLen ||
 			(dashes && ll >= 2 && w[n] == '-' && w[n+1] == '-') ||
 			(s.pickupLike && ll == 1 && w[n] == '.') {
+			s.firstRejected(n, k)
 			break
 		}
 		n += k + 1
@@ -163,6 +165,16 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		lines++
 	}
 	return n, lines, eolLen
+}
+
+// firstRejected leaves a rejected first line (n == 0, its LF at k) to the
+// line-at-a-time path without searching it again: otherwise a window of
+// bare-CR lines before it would be searched once per line.
+func (s *scanner) firstRejected(n, k int) {
+	if n == 0 {
+		s.noBulkUntil = s.off + int64(k) + 1
+		s.lr.searched += int64(k) + 1
+	}
 }
 
 // countLineEndsGeneric counts CR and LF bytes with two byte counts.

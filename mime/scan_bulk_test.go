@@ -33,6 +33,7 @@ func TestBulkLinear(t *testing.T) {
 		// A line end inside a line taken by its length hides a "--" line
 		// from the run; the run is then searched line by line.
 		{"hidden dash lines", "\n" + rep(strings.Repeat("QUJD\r\n", 10)+"\n--x\r\n"), FolderQueue},
+		{"bare CRs before a long line", rep(strings.Repeat("\r", 60000) + "\n"), FolderQueue},
 		{"hidden bare CR", rep(strings.Repeat("QUJD\r\n", 10) + "Q\rD\r\n"), FolderQueue},
 	} {
 		in := []byte(head + c.body + "\r\n--b--\r\n")
