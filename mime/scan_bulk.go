@@ -37,9 +37,13 @@ func (s *scanner) bulkBody(e *entity) bool {
 	}
 	w := s.lr.buffered()
 	byLength := s.off >= s.noGuessUntil
-	n, lines, eolLen := s.bulkRun(w, byLength)
-	s.lr.searched += int64(n)
+	n, lines, eolLen, seen := s.bulkRun(w, byLength)
 	if lines == 0 {
+		// What was looked at goes to the line-at-a-time path: the rejected
+		// first line, or the whole window when it holds no LF. Otherwise
+		// the same bytes would be searched again for every line that path
+		// takes (a window of bare-CR lines before a long line).
+		s.noBulkUntil = s.off + int64(seen)
 		return false
 	}
 	// Every line of the run ends with its ending, so the run holds at
@@ -51,8 +55,8 @@ func (s *scanner) bulkBody(e *entity) bool {
 			// Search every line end up to where this run reached (the
 			// first line is the same either way, so one is taken).
 			s.noGuessUntil = s.off + int64(n)
-			n, lines, eolLen = s.bulkRun(w, false)
-			s.lr.searched += 2 * int64(n)
+			n, lines, eolLen, _ = s.bulkRun(w, false)
+			s.lr.searched += int64(n)
 		}
 		if countLineEnds(w[:n]) != lines*eolLen {
 			// A bare CR, where the line-at-a-time path splits the line.
@@ -117,12 +121,14 @@ func writeEachLine(c bodyChecker, block []byte, off int64, line, eolLen int) {
 }
 
 // bulkRun finds the run of lines at the start of w that bulkBody may take:
-// its length, its number of lines and their ending's length. With
+// its length, its number of lines, their ending's length, and how many
+// bytes were looked at (the run and the line or rest of window that
+// stopped it). It adds the bytes its searches cover to lr.searched. With
 // byLength, a line is first assumed to be as long as the one before it (in
 // an attachment all but the last are) and only its last byte and line
 // ending are looked at; the caller must then check that the run holds no
 // LF but the line ends. Without, every line end is searched for.
-func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
+func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen, seen int) {
 	maxLen := s.lim.LineLength
 	dashes := s.openMP > 0
 	prev := 0 // length of the previous line, ending included
@@ -131,23 +137,19 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		if byLength && prev > 0 && n+prev <= len(w) && w[n+prev-1] == '\n' {
 			k = prev - 1
 		} else if k = bytes.IndexByte(w[n:], '\n'); k < 0 {
-			if n == 0 {
-				// No line end buffered: the line-at-a-time path reads on
-				// (a file of bare CRs would otherwise be searched again
-				// for every line it holds).
-				s.noBulkUntil = s.off + int64(len(w))
-				s.lr.searched += int64(len(w))
-			}
-			break
+			s.lr.searched += int64(len(w) - n)
+			return n, lines, eolLen, len(w)
+		} else {
+			s.lr.searched += int64(k + 1)
 		}
+		seen = n + k + 1
 		el := 1
 		if k > 0 && w[n+k-1] == '\r' {
 			el = 2
 		}
 		if eolLen == 0 {
 			if el == 1 && s.lines.lf == 0 {
-				s.firstRejected(n, k) // the first bare LF: endLine records its evidence
-				break
+				break // the first bare LF: endLine records its evidence
 			}
 			eolLen = el
 		} else if el != eolLen {
@@ -157,24 +159,13 @@ func (s *scanner) bulkRun(w []byte, byLength bool) (n, lines, eolLen int) {
 		if ll > maxLen ||
 			(dashes && ll >= 2 && w[n] == '-' && w[n+1] == '-') ||
 			(s.pickupLike && ll == 1 && w[n] == '.') {
-			s.firstRejected(n, k)
 			break
 		}
 		n += k + 1
 		prev = k + 1
 		lines++
 	}
-	return n, lines, eolLen
-}
-
-// firstRejected leaves a rejected first line (n == 0, its LF at k) to the
-// line-at-a-time path without searching it again: otherwise a window of
-// bare-CR lines before it would be searched once per line.
-func (s *scanner) firstRejected(n, k int) {
-	if n == 0 {
-		s.noBulkUntil = s.off + int64(k) + 1
-		s.lr.searched += int64(k) + 1
-	}
+	return n, lines, eolLen, seen
 }
 
 // countLineEndsGeneric counts CR and LF bytes with two byte counts.
