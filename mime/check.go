@@ -137,6 +137,21 @@ type reporter struct {
 	findings []Finding
 	perRule  map[string]int
 	omitted  int
+
+	// While a bulk run goes to the checkers (scan_bulk.go), one checker
+	// after the other, findings wait in pending, each with the line and
+	// the checker that would have reported it line at a time (at and
+	// checker, kept current by the bulk path). settle keeps them in that
+	// order, so the findings limits keep the same findings either way.
+	deferring   bool
+	at, checker int
+	pending     []pendingFinding
+}
+
+// pendingFinding is a finding reported during a bulk run.
+type pendingFinding struct {
+	line, checker int
+	f             Finding
 }
 
 func newReporter(opts *Options) *reporter {
@@ -153,30 +168,65 @@ func (r *reporter) enabled(rule string) bool {
 }
 
 func (r *reporter) add(rule, partPath string, off int64, line int, msg string, evidence []byte) {
-	sev := severityOf(rule) // panics on unknown IDs: a programmer error
-	if !r.enabled(rule) {
-		return
-	}
-	if r.perRule[rule] >= r.opts.Limits.FindingsPerRule || len(r.findings) >= r.opts.Limits.Findings {
-		r.omitted++
-		return
-	}
-	r.perRule[rule]++
-	r.findings = append(r.findings, Finding{
-		Rule: rule, Severity: sev, Part: partPath, Offset: off, Line: line,
-		Message: msg, Excerpt: Excerpt(evidence),
-	})
+	r.addSeverity(rule, severityOf(rule), partPath, off, line, msg, evidence) // severityOf panics on unknown IDs: a programmer error
 }
 
 // addSeverity is add with a severity other than the catalogue's, for rules
 // whose severity depends on the evidence (STR-004 and MP-003 escalate to
 // crash above their crash limits; TNEF-001 is low for a valid part).
 func (r *reporter) addSeverity(rule string, sev Severity, partPath string, off int64, line int, msg string, evidence []byte) {
-	n := len(r.findings)
-	r.add(rule, partPath, off, line, msg, evidence)
-	if len(r.findings) > n {
-		r.findings[n].Severity = sev
+	if !r.enabled(rule) {
+		return
 	}
+	if !r.deferring && r.full(rule) {
+		r.omitted++
+		return
+	}
+	f := Finding{
+		Rule: rule, Severity: sev, Part: partPath, Offset: off, Line: line,
+		Message: msg, Excerpt: Excerpt(evidence),
+	}
+	if r.deferring {
+		r.pending = append(r.pending, pendingFinding{line: r.at, checker: r.checker, f: f})
+		return
+	}
+	r.keep(f)
+}
+
+// keep records a finding the limits have room for.
+func (r *reporter) keep(f Finding) {
+	r.perRule[f.Rule]++
+	r.findings = append(r.findings, f)
+}
+
+// full reports whether the findings limits leave no room for one more
+// finding of rule.
+func (r *reporter) full(rule string) bool {
+	return r.perRule[rule] >= r.opts.Limits.FindingsPerRule || len(r.findings) >= r.opts.Limits.Findings
+}
+
+// settle ends a bulk run: it keeps the pending findings, ordered by line
+// and then by checker as line at a time, until the limits are reached.
+func (r *reporter) settle() {
+	r.deferring = false
+	if len(r.pending) > 1 {
+		sort.SliceStable(r.pending, func(i, j int) bool {
+			a, b := r.pending[i], r.pending[j]
+			if a.line != b.line {
+				return a.line < b.line
+			}
+			return a.checker < b.checker
+		})
+	}
+	for _, p := range r.pending {
+		if r.full(p.f.Rule) {
+			r.omitted++
+		} else {
+			r.keep(p.f)
+		}
+	}
+	clear(r.pending) // no finding's strings outlive the run
+	r.pending = r.pending[:0]
 }
 
 // sorted returns the findings ordered by offset, then rule, then part.

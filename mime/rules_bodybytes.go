@@ -44,7 +44,9 @@ func (c *bodyNULChecker) writeLines(block []byte, off int64, line, _, _ int) {
 		return
 	}
 	if i := bytes.IndexByte(block, 0); i >= 0 {
-		c.write(lineRest(block, i), off+int64(i), lineAfter(block, i, line), nil)
+		line = lineAfter(block, i, line)
+		c.p.rep.at = line
+		c.write(lineRest(block, i), off+int64(i), line, nil)
 	}
 }
 

@@ -136,7 +136,7 @@ func (c *base64Checker) writeLines(block []byte, off int64, line, n, eolLen int)
 		}
 	}
 	if clean < len(block) {
-		writeEachLine(c, block[clean:], off+int64(clean), line+cleanLines, eolLen)
+		writeEachLine(c.p.rep, c, block[clean:], off+int64(clean), line+cleanLines, eolLen)
 	}
 }
 
@@ -605,6 +605,7 @@ func (c *binHexChecker) write(data []byte, off int64, line int, eol []byte) {
 // body's first non-blank line).
 func (c *binHexChecker) writeLines(block []byte, off int64, line, _, eolLen int) {
 	for len(block) > 0 && !c.decided {
+		c.p.rep.at = line
 		k := bytes.IndexByte(block, '\n') + 1
 		c.write(block[:k-eolLen], off, line, block[k-eolLen:k])
 		off += int64(k)

@@ -82,7 +82,7 @@ func (s *scanner) wants(rule string) bool {
 	if !s.rep.enabled(rule) {
 		return false
 	}
-	if s.rep.perRule[rule] >= s.lim.FindingsPerRule || len(s.rep.findings) >= s.lim.Findings {
+	if s.rep.full(rule) {
 		s.rep.omitted++
 		return false
 	}

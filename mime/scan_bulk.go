@@ -17,14 +17,18 @@ import "bytes"
 //     delimiter); in a pickup-like folder, no line is a lone "." (STR-003).
 //
 // It hands the run to each checker at once (lineBlockWriter) or line by
-// line, and updates the counters endLine would have. What stops a run is
+// line, and updates the counters endLine would have. The reporter holds
+// back the run's findings and then keeps them in line-at-a-time order, so
+// the findings limits drop the same ones; a lineBlockWriter sets
+// reporter.at to the line it reads before it reports. What stops a run is
 // left to the line-at-a-time path, so the findings are the same either way
 // (TestBulkMatchesLineByLine feeds every corpus message both ways).
 
 // lineBlockWriter is implemented by body checkers that can take a run of
-// whole lines in one call. block holds n lines with their endings, each
-// ending eolLen bytes long ("\r\n" or "\n") and no CR elsewhere; block[0]
-// is at file offset off and starts line number line.
+// whole lines in one call; before a finding they set reporter.at to the
+// line they read. block holds n lines with their endings, each ending
+// eolLen bytes long ("\r\n" or "\n") and no CR elsewhere; block[0] is at
+// file offset off and starts line number line.
 type lineBlockWriter interface {
 	writeLines(block []byte, off int64, line, n, eolLen int)
 }
@@ -69,7 +73,9 @@ func (s *scanner) bulkBody(e *entity) bool {
 	block := w[:n]
 	s.mode = modeLeaf
 	var ends []int32 // where each line of the run ends, found once for all checkers
-	for _, c := range e.checkers {
+	s.rep.deferring = true
+	for i, c := range e.checkers {
+		s.rep.checker, s.rep.at = i, s.lineNo
 		if bw, ok := c.(lineBlockWriter); ok {
 			bw.writeLines(block, s.off, s.lineNo, lines, eolLen)
 			continue
@@ -87,11 +93,13 @@ func (s *scanner) bulkBody(e *entity) bool {
 		}
 		start, line := 0, s.lineNo
 		for _, end := range ends {
+			s.rep.at = line
 			c.write(block[start:int(end)-eolLen], s.off+int64(start), line, block[int(end)-eolLen:end])
 			start = int(end)
 			line++
 		}
 	}
+	s.rep.settle()
 	if eolLen == 2 {
 		s.lines.crlf += int64(lines)
 	} else {
@@ -109,9 +117,11 @@ func (s *scanner) bulkBody(e *entity) bool {
 	return true
 }
 
-// writeEachLine hands a run of whole lines to c a line at a time.
-func writeEachLine(c bodyChecker, block []byte, off int64, line, eolLen int) {
+// writeEachLine hands a run of whole lines to c a line at a time, telling
+// r which line c is reading.
+func writeEachLine(r *reporter, c bodyChecker, block []byte, off int64, line, eolLen int) {
 	for len(block) > 0 {
+		r.at = line
 		k := bytes.IndexByte(block, '\n') + 1
 		c.write(block[:k-eolLen], off, line, block[k-eolLen:k])
 		off += int64(k)

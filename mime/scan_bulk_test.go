@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,23 @@ func TestBulkMatchesLineByLine(t *testing.T) {
 		for _, folder := range []Folder{FolderQueue, FolderPickup} {
 			checkScan(t, "generated", []byte(b.String()), Options{Folder: folder})
 		}
+		// With the findings limits reached inside a run, the same findings
+		// must be kept as line at a time, where each line goes to every
+		// checker before the next line.
+		for _, lim := range [][2]int{{1, 50}, {2, 50}, {3, 1}} {
+			opts := Options{Limits: DefaultLimits()}
+			opts.Limits.Findings, opts.Limits.FindingsPerRule = lim[0], lim[1]
+			checkScan(t, fmt.Sprintf("generated, findings=%d per rule=%d", lim[0], lim[1]), []byte(b.String()), opts)
+		}
+	}
+	// Two checkers report in one run, the second on an earlier line: the
+	// one slot goes to the earlier line's finding (ENC-001, crash), not to
+	// the checker that ran first on the run.
+	capped := Options{Limits: DefaultLimits()}
+	capped.Limits.Findings = 1
+	rep := checkScan(t, "findings cap", []byte("From: a@example.com\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\nQU*D\r\nQU\x00D\r\n"), capped)
+	if rules := findingsText(rep); !strings.Contains(rules, "ENC-001") || strings.Contains(rules, "STR-006") {
+		t.Errorf("findings cap: kept%s\nwant ENC-001 kept and STR-006 omitted", rules)
 	}
 	// Findings whose line number a run must carry past its first lines.
 	for name, body := range map[string]string{
