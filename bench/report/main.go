@@ -296,6 +296,7 @@ func (d *data) writeTargets(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	type row struct{ target, measured, ok string }
 	var rows []row
+	var goFloor string
 	yes := func(b bool) string {
 		if b {
 			return "yes"
@@ -319,8 +320,9 @@ func (d *data) writeTargets(w io.Writer) {
 			rows = append(rows, row{"mailroot within 4x of the read floor: `cat` (wall)", f2(r) + "x", yes(r <= 4)})
 		}
 		if ra, ok := d.sum("main", "readall"); ok {
-			r := mr.wall / ra.wall
-			rows = append(rows, row{"the same against the Go read floor (stricter: no process or buffer set-up per file)", f2(r) + "x", yes(r <= 4)})
+			// The issue's floor is cat; the Go loop is stricter, shown for scale.
+			goFloor = fmt.Sprintf("Not a target, for scale: mailroot takes %sx the wall time of the Go read floor (no process or buffer set-up per file, no parsing).\n\n",
+				f2(mr.wall/ra.wall))
 		}
 		rows = append(rows, row{"peak RSS < 100 MiB on the corpus", f1(mr.rssMiB) + " MiB", yes(mr.rssMiB < 100)})
 	}
@@ -351,7 +353,7 @@ func (d *data) writeTargets(w io.Writer) {
 	for _, r := range rows {
 		p("| %s | %s | %s |\n", r.target, r.measured, r.ok)
 	}
-	p("\n")
+	p("\n%s", goFloor)
 }
 
 func (d *data) writeScaling(w io.Writer) {
