@@ -27,8 +27,10 @@
 // road (scan_bulk.go): runs of whole lines that the line-at-a-time path
 // would treat alike go to the checkers in one call, and the amd64 assembly
 // in b64clean_amd64.s validates base64 runs and counts line endings 16 or
-// 32 bytes at a time. The reports are the same either way; the tests
-// compare the two on every corpus message and fuzz input.
+// 32 bytes at a time. The reports are the same either way, also when the
+// findings limits are reached inside a run (the reporter keeps a run's
+// findings in line-at-a-time order); the tests compare the two on every
+// corpus message and fuzz input.
 //
 // Rule families plug in through check.go: fieldChecks see each header field
 // as soon as it is complete, headerChecks each header block once it has
