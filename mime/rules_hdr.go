@@ -35,12 +35,12 @@ const (
 	kMIMELength                         // MIME header with a length limit (CT-005)
 )
 
-// classifyHeader returns what the rules need to know about a field name. It does
-// not allocate: the lower-cased name lives in a stack buffer.
-func classifyHeader(name []byte) hdrKind {
-	var buf [32]byte
+// lowerName writes name lower-cased (ASCII) into buf and returns it, or
+// false when name is longer than buf: no header name the rules know is.
+// A switch on string(lower) compares without allocating.
+func lowerName(buf *[32]byte, name []byte) ([]byte, bool) {
 	if len(name) > len(buf) {
-		return 0
+		return nil, false
 	}
 	for i, c := range name {
 		if 'A' <= c && c <= 'Z' {
@@ -48,7 +48,18 @@ func classifyHeader(name []byte) hdrKind {
 		}
 		buf[i] = c
 	}
-	switch string(buf[:len(name)]) {
+	return buf[:len(name)], true
+}
+
+// classifyHeader returns what the rules need to know about a field name. It does
+// not allocate: the lower-cased name lives in a stack buffer.
+func classifyHeader(name []byte) hdrKind {
+	var buf [32]byte
+	lower, ok := lowerName(&buf, name)
+	if !ok {
+		return 0
+	}
+	switch string(lower) {
 	case "to", "cc", "bcc":
 		return kAddress | kRecipient
 	case "from", "sender", "reply-to", "resent-from", "resent-sender", "resent-to",

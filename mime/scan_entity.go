@@ -182,6 +182,7 @@ type scanner struct {
 	nparts       int
 	pendingChild *entity // multipart whose delimiter line asks for a new child
 	cur          fieldBuf
+	field        field // the field being checked: a local would escape to the heap through the checks
 	held         heldLine
 	rootFields   []field // for the summary
 
@@ -391,7 +392,8 @@ func (s *scanner) finishField(e *entity) {
 		return
 	}
 	b.active = false
-	f := field{
+	f := &s.field
+	*f = field{
 		name:        bytes.TrimRight(b.buf[:b.colon], " \t"),
 		value:       b.buf[b.colon+1:],
 		offset:      b.off,
@@ -403,11 +405,11 @@ func (s *scanner) finishField(e *entity) {
 	e.nfields++
 	p := e.p
 	for _, check := range fieldChecks {
-		check(p, &f)
+		check(p, f)
 	}
-	s.fieldRules(e, &f)
+	s.fieldRules(e, f)
 	if e == s.root {
-		s.env.field(s, &f)
+		s.env.field(s, f)
 	}
 	keep := len(b.buf)
 	late := e.nfields > maxStoredFields
@@ -415,7 +417,7 @@ func (s *scanner) finishField(e *entity) {
 	case (!late || (e.nfields <= maxStoredFields+storedLateFields*50 && storeLate(f.name))) &&
 		e.stored+keep <= maxStoredBytes && s.openStored+keep <= maxOpenStoredBytes &&
 		len(p.fields) < maxStoredFields+storedLateFields:
-	case structural(&f) && p.field(string(f.name)) == nil:
+	case structural(f) && p.field(string(f.name)) == nil:
 		// Past the caps the first Content-Type, Content-Transfer-Encoding
 		// and Content-Disposition are still kept, cut short, because the
 		// MIME structure depends on them.
@@ -432,7 +434,10 @@ func (s *scanner) finishField(e *entity) {
 	copy(c, b.buf)
 	f.name = c[:len(f.name)]
 	f.value = c[b.colon+1:]
-	p.fields = append(p.fields, f)
+	if p.fields == nil && e == s.root {
+		p.fields = make([]field, 0, 16) // a message header has a dozen fields or more
+	}
+	p.fields = append(p.fields, *f)
 }
 
 // structuralKeep is how many value bytes of a structural field are kept

@@ -186,6 +186,14 @@ func TestScanSummary(t *testing.T) {
 	if len(rep.Fields) != 9 || rep.Fields[3].Name != "To" || rep.Fields[3].Offset != int64(strings.Index(msg, "To:")) || rep.Fields[3].Line != 4 {
 		t.Errorf("fields %+v", rep.Fields)
 	}
+	// Names in any case; the first From, Subject, Message-ID and Date
+	// count, recipients of every To, Cc and Bcc add up.
+	rep = scanString(t, "FROM: first@example.com\r\nfrom: second@example.org\r\nSUBJECT: one\r\nsubject: two\r\n"+
+		"message-ID: <1@x>\r\nMessage-Id: <2@x>\r\nDATE: d1\r\nDate: d2\r\nTO: a@x\r\nto: b@x, c@x\r\ncc: d@x\r\nCC: e@x\r\nBCC: f@x\r\n\r\n", Options{})
+	want = Headers{From: "first@example.com", FromDomain: "example.com", Subject: "one", MessageID: "<1@x>", Date: "d1", To: 3, Cc: 2, Bcc: 1}
+	if rep.Headers != want {
+		t.Errorf("repeated fields\n got %+v\nwant %+v", rep.Headers, want)
+	}
 	rep = scanString(t, "From: x@y\r\nSubject: =?ISO-2022-JP?B?GyRCJEskWyRzGyhC?=\r\n\r\n", Options{})
 	if rep.Headers.Subject != "にほん" {
 		t.Errorf("ISO-2022-JP subject %q", rep.Headers.Subject)

@@ -245,44 +245,58 @@ func domainOf(spec string) string {
 	return displayText([]byte(strings.ToLower(strings.TrimSpace(spec[at+1:]))), displayMax)
 }
 
-// summarize fills the header summary from the top-level header fields.
+// summarize fills the header summary from the top-level header fields:
+// the first From, Sender, Subject, Message-ID and Date, and the recipients
+// of every To, Cc and Bcc.
 func summarize(fields []field) Headers {
 	var h Headers
-	seen := map[string]bool{}
+	var seen uint8 // which of the first-only fields were taken
+	first := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	}
 	for i := range fields {
 		f := &fields[i]
-		name := strings.ToLower(string(f.name))
-		switch name {
-		case "from", "sender", "subject", "message-id", "date":
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			v := f.unfolded()
-			switch name {
-			case "from":
+		var buf [32]byte
+		name, ok := lowerName(&buf, f.name)
+		if !ok {
+			continue
+		}
+		switch string(name) {
+		case "from":
+			if first(1 << 0) {
 				var spec string
-				h.From, spec = firstAddress(v)
+				h.From, spec = firstAddress(f.unfolded())
 				h.FromDomain = domainOf(spec)
-			case "sender":
-				h.Sender, _ = firstAddress(v)
-			case "subject":
-				h.Subject = decodeWords(v)
-			case "message-id":
-				h.MessageID = displayText(v, displayMax)
-			case "date":
-				h.Date = displayText(v, displayMax)
 			}
-		case "to", "cc", "bcc":
+		case "sender":
+			if first(1 << 1) {
+				h.Sender, _ = firstAddress(f.unfolded())
+			}
+		case "subject":
+			if first(1 << 2) {
+				h.Subject = decodeWords(f.unfolded())
+			}
+		case "message-id":
+			if first(1 << 3) {
+				h.MessageID = displayText(f.unfolded(), displayMax)
+			}
+		case "date":
+			if first(1 << 4) {
+				h.Date = displayText(f.unfolded(), displayMax)
+			}
+		case "to":
 			_, n := splitAddressList(f.value, 0)
-			switch name {
-			case "to":
-				h.To += n
-			case "cc":
-				h.Cc += n
-			default:
-				h.Bcc += n
-			}
+			h.To += n
+		case "cc":
+			_, n := splitAddressList(f.value, 0)
+			h.Cc += n
+		case "bcc":
+			_, n := splitAddressList(f.value, 0)
+			h.Bcc += n
 		}
 	}
 	return h
