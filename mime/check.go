@@ -2,6 +2,8 @@ package mime
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"sort"
 )
 
@@ -139,19 +141,19 @@ type reporter struct {
 	omitted  int
 
 	// While a bulk run goes to the checkers (scan_bulk.go), one checker
-	// after the other, findings wait in pending, each with the line and
-	// the checker that would have reported it line at a time (at and
-	// checker, kept current by the bulk path). settle keeps them in that
-	// order, so the findings limits keep the same findings either way.
-	deferring   bool
-	at, checker int
-	pending     []pendingFinding
+	// after the other, findings wait in pending, each with the line that
+	// the checker was reading when it reported (at, kept current by the
+	// bulk path). settle keeps them in line-at-a-time order, so the
+	// findings limits keep the same findings either way.
+	deferring bool
+	at        int
+	pending   []pendingFinding
 }
 
 // pendingFinding is a finding reported during a bulk run.
 type pendingFinding struct {
-	line, checker int
-	f             Finding
+	line int
+	f    Finding
 }
 
 func newReporter(opts *Options) *reporter {
@@ -178,7 +180,7 @@ func (r *reporter) addSeverity(rule string, sev Severity, partPath string, off i
 	if !r.enabled(rule) {
 		return
 	}
-	if !r.deferring && r.full(rule) {
+	if r.full(rule) { // counts only grow until settle: still full then
 		r.omitted++
 		return
 	}
@@ -187,7 +189,7 @@ func (r *reporter) addSeverity(rule string, sev Severity, partPath string, off i
 		Message: msg, Excerpt: Excerpt(evidence),
 	}
 	if r.deferring {
-		r.pending = append(r.pending, pendingFinding{line: r.at, checker: r.checker, f: f})
+		r.pending = append(r.pending, pendingFinding{line: r.at, f: f})
 		return
 	}
 	r.keep(f)
@@ -205,18 +207,14 @@ func (r *reporter) full(rule string) bool {
 	return r.perRule[rule] >= r.opts.Limits.FindingsPerRule || len(r.findings) >= r.opts.Limits.Findings
 }
 
-// settle ends a bulk run: it keeps the pending findings, ordered by line
-// and then by checker as line at a time, until the limits are reached.
+// settle ends a bulk run: it keeps the pending findings in the order the
+// line-at-a-time path reports them, until the limits are reached. They
+// were reported a checker at a time, each checker's in its own order, so
+// a stable sort by line gives that order: by line, then by checker.
 func (r *reporter) settle() {
 	r.deferring = false
 	if len(r.pending) > 1 {
-		sort.SliceStable(r.pending, func(i, j int) bool {
-			a, b := r.pending[i], r.pending[j]
-			if a.line != b.line {
-				return a.line < b.line
-			}
-			return a.checker < b.checker
-		})
+		slices.SortStableFunc(r.pending, func(a, b pendingFinding) int { return cmp.Compare(a.line, b.line) })
 	}
 	for _, p := range r.pending {
 		if r.full(p.f.Rule) {

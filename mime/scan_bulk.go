@@ -74,8 +74,8 @@ func (s *scanner) bulkBody(e *entity) bool {
 	s.mode = modeLeaf
 	var ends []int32 // where each line of the run ends, found once for all checkers
 	s.rep.deferring = true
-	for i, c := range e.checkers {
-		s.rep.checker, s.rep.at = i, s.lineNo
+	for _, c := range e.checkers {
+		s.rep.at = s.lineNo
 		if bw, ok := c.(lineBlockWriter); ok {
 			bw.writeLines(block, s.off, s.lineNo, lines, eolLen)
 			continue

@@ -122,6 +122,18 @@ func TestBulkMatchesLineByLine(t *testing.T) {
 	if rules := findingsText(rep); !strings.Contains(rules, "ENC-001") || strings.Contains(rules, "STR-006") {
 		t.Errorf("findings cap: kept%s\nwant ENC-001 kept and STR-006 omitted", rules)
 	}
+	// The line each finding is tagged with, from a block writer (BinHex,
+	// NUL) and from the line-at-a-time loop (TNEF, uuencode): the finding
+	// of the earlier line is kept.
+	for name, c := range map[string]struct{ msg, keep string }{
+		"BinHex after TNEF":   {"Content-Type: application/ms-tnef\r\n\r\n \r\n \r\n(This file must be converted with BinHex 4.0)\r\n:abc\r\n", "TNEF-001"},
+		"NUL before uuencode": {"Content-Type: text/plain\r\n\r\nabc\r\nd\x00e\r\nbegin 644 a.txt\r\nM86)C\r\n`\r\nend\r\n", "STR-006"},
+	} {
+		rep := checkScan(t, name, []byte("From: a@example.com\r\n"+c.msg), capped)
+		if len(rep.Findings) != 1 || rep.Findings[0].Rule != c.keep || rep.FindingsOmitted == 0 {
+			t.Errorf("%s: kept%s\nwant %s", name, findingsText(rep), c.keep)
+		}
+	}
 	// Findings whose line number a run must carry past its first lines.
 	for name, body := range map[string]string{
 		"BinHex after blank lines": "\r\n\r\n \r\n(This file must be converted with BinHex 4.0)\r\n:abc\r\n",

@@ -396,6 +396,37 @@ func TestScanNoPerLineAllocation(t *testing.T) {
 	}
 }
 
+// TestScanNoPerFindingAllocationPastCap: findings past Limits.Findings are
+// counted, not built, on the bulk path too (a run's findings wait for
+// settle, but one that could not be kept is dropped at once).
+func TestScanNoPerFindingAllocationPastCap(t *testing.T) {
+	msg := func(blocks int) []byte {
+		b := []byte("From: a@example.com\r\nContent-Type: text/plain\r\n\r\n")
+		for i := 0; i < blocks; i++ {
+			b = append(b, "begin 644 a.txt\r\nM86)C\r\nxyz\r\n"...) // an ENC-002 finding each
+		}
+		return b
+	}
+	allocs := func(data []byte) (float64, *Report) {
+		var rep *Report
+		n := testing.AllocsPerRun(1, func() {
+			var err error
+			if rep, err = Scan(bytes.NewReader(data), Options{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return n, rep
+	}
+	small, _ := allocs(msg(2000))
+	large, rep := allocs(msg(100000))
+	if rep.FindingsOmitted < 90000 {
+		t.Fatalf("%d findings omitted: the input does not reach the cap", rep.FindingsOmitted)
+	}
+	if large > 2*small {
+		t.Errorf("%v allocations for 2,000 findings, %v for 100,000: findings past the cap allocate", small, large)
+	}
+}
+
 // TestScanPartialLimits: limits left at zero take their defaults.
 func TestScanPartialLimits(t *testing.T) {
 	rep := scanString(t, "From: a@b\r\n\r\n"+strings.Repeat("x", 120)+"\r\n", Options{Limits: Limits{LineLength: 100}})
