@@ -51,9 +51,13 @@ func (f *field) at(i int) (off int64, line int) {
 }
 
 // unfolded returns the value with line endings removed and surrounding
-// white space trimmed (RFC 5322 2.2.3 unfolding). It allocates.
+// white space trimmed (RFC 5322 2.2.3 unfolding). An unfolded value is
+// returned in place: callers must not change the result.
 func (f *field) unfolded() []byte {
 	v := bytes.TrimRight(f.value, "\r\n")
+	if bytes.IndexAny(v, "\r\n") < 0 {
+		return bytes.TrimSpace(v)
+	}
 	out := make([]byte, 0, len(v))
 	for _, c := range v {
 		if c != '\r' && c != '\n' {

@@ -66,6 +66,7 @@ func newScanner(r io.Reader, opts *Options) *scanner {
 		lineNo: 1,
 		parts:  []Part{},
 	}
+	s.stack = s.stackBuf[:0] // most messages nest less deep: no allocation
 	s.pickupLike = opts.Folder.IsPickupLike()
 	return s
 }

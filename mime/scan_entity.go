@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -176,6 +177,7 @@ type scanner struct {
 	lastPath     string // path of the innermost entity at end of input
 
 	stack        []*entity
+	stackBuf     [8]*entity
 	openStored   int // bytes of header fields stored by the open entities
 	root         *entity
 	openMP       int // open multiparts on the stack
@@ -537,11 +539,18 @@ func (s *scanner) endHeader(e *entity, bodyOff int64, bodyLine int) {
 	}
 }
 
+// makeCheckers gives leaf e the body checkers that apply to it, in one
+// allocation.
 func (s *scanner) makeCheckers(e *entity) {
+	var buf [8]bodyChecker
+	cs := buf[:0]
 	for _, f := range bodyCheckerFactories {
 		if c := f(e.p); c != nil {
-			e.checkers = append(e.checkers, c)
+			cs = append(cs, c)
 		}
+	}
+	if len(cs) > 0 {
+		e.checkers = slices.Clone(cs)
 	}
 }
 
