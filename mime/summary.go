@@ -216,10 +216,87 @@ func addrSpec(e []byte) string {
 // addressParser parses address lists for the summary, decoding words.
 var addressParser = &mail.AddressParser{WordDecoder: wordDecoder}
 
+// simpleAddress reads the forms most From headers take, "local@domain"
+// and "Display Name <local@domain>" made of ASCII atoms only, as net/mail
+// would, without its allocations; it reports false for anything else
+// (quotes, comments, encoded words, groups, lists, 8-bit bytes), which
+// then goes to net/mail. FuzzSimpleAddress holds it to net/mail's answer.
+func simpleAddress(v []byte) (name, addr string, ok bool) {
+	spec := v
+	var phrase []byte
+	if lt := bytes.IndexByte(v, '<'); lt >= 0 {
+		if len(v) < 2 || v[len(v)-1] != '>' {
+			return "", "", false
+		}
+		phrase, spec = v[:lt], v[lt+1:len(v)-1]
+	}
+	if !simpleAddrSpec(spec) {
+		return "", "", false
+	}
+	var words [8][]byte
+	n := 0
+	for w := range bytes.FieldsFuncSeq(phrase, func(r rune) bool { return r == ' ' || r == '\t' }) {
+		if n == len(words) || !allAtext(w, "=?") {
+			return "", "", false
+		}
+		words[n] = w
+		n++
+	}
+	if len(phrase) > 0 && n == 0 || bytes.ContainsAny(phrase, "\r\n") {
+		return "", "", false
+	}
+	return string(bytes.Join(words[:n], []byte{' '})), string(spec), true
+}
+
+// simpleAddrSpec reports whether spec is local@domain, both dot-atoms.
+func simpleAddrSpec(spec []byte) bool {
+	at := bytes.IndexByte(spec, '@')
+	return at >= 0 && dotAtom(spec[:at]) && dotAtom(spec[at+1:])
+}
+
+// dotAtom reports whether b is atoms of atext joined by single dots.
+func dotAtom(b []byte) bool {
+	for atom := range bytes.SplitSeq(b, []byte{'.'}) {
+		if !allAtext(atom, "") {
+			return false
+		}
+	}
+	return true
+}
+
+// allAtext reports whether b is non-empty and every byte is RFC 5322
+// atext other than those in except.
+func allAtext(b []byte, except string) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isAtext(c) || strings.IndexByte(except, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isAtext reports whether c is RFC 5322 atext.
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c < 0x80 && strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
 // firstAddress returns the display form ("Name <addr>" or "addr") and the
 // addr-spec of the first address in an address-list value, using net/mail
 // and falling back to the tolerant splitter.
 func firstAddress(v []byte) (display, spec string) {
+	if name, addr, ok := simpleAddress(v); ok {
+		if name != "" {
+			return displayText([]byte(name+" <"+addr+">"), displayMax), addr
+		}
+		return displayText([]byte(addr), displayMax), addr
+	}
 	if len(v) <= 16<<10 {
 		if list, err := addressParser.ParseList(string(v)); err == nil && len(list) > 0 {
 			a := list[0]
