@@ -51,8 +51,9 @@ func (f *field) at(i int) (off int64, line int) {
 }
 
 // unfolded returns the value with line endings removed and surrounding
-// white space trimmed (RFC 5322 2.2.3 unfolding). An unfolded value is
-// returned in place: callers must not change the result.
+// white space trimmed (RFC 5322 2.2.3 unfolding). A value with no CR or
+// LF inside is returned as a subslice of f.value, which may be the
+// scanner's reused field buffer: callers must not change or keep it.
 func (f *field) unfolded() []byte {
 	v := bytes.TrimRight(f.value, "\r\n")
 	if bytes.IndexAny(v, "\r\n") < 0 {

@@ -194,6 +194,12 @@ func TestScanSummary(t *testing.T) {
 	if rep.Headers != want {
 		t.Errorf("repeated fields\n got %+v\nwant %+v", rep.Headers, want)
 	}
+	// Over 16 KiB a value goes to the tolerant splitter, as written.
+	long := strings.Repeat("a", 17000) + "@example.com"
+	rep = scanString(t, "From: John  Smith <"+long+">\r\n\r\n", Options{})
+	if !strings.HasPrefix(rep.Headers.From, "John  Smith <aaa") || rep.Headers.FromDomain != "example.com" {
+		t.Errorf("long From: %.40q, domain %q", rep.Headers.From, rep.Headers.FromDomain)
+	}
 	rep = scanString(t, "From: x@y\r\nSubject: =?ISO-2022-JP?B?GyRCJEskWyRzGyhC?=\r\n\r\n", Options{})
 	if rep.Headers.Subject != "にほん" {
 		t.Errorf("ISO-2022-JP subject %q", rep.Headers.Subject)

@@ -225,7 +225,7 @@ func simpleAddress(v []byte) (name, addr string, ok bool) {
 	spec := v
 	var phrase []byte
 	if lt := bytes.IndexByte(v, '<'); lt >= 0 {
-		if len(v) < 2 || v[len(v)-1] != '>' {
+		if v[len(v)-1] != '>' {
 			return "", "", false
 		}
 		phrase, spec = v[:lt], v[lt+1:len(v)-1]
@@ -241,9 +241,6 @@ func simpleAddress(v []byte) (name, addr string, ok bool) {
 		}
 		words[n] = w
 		n++
-	}
-	if len(phrase) > 0 && n == 0 || bytes.ContainsAny(phrase, "\r\n") {
-		return "", "", false
 	}
 	return string(bytes.Join(words[:n], []byte{' '})), string(spec), true
 }
@@ -284,26 +281,26 @@ func isAtext(c byte) bool {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
 	}
-	return c < 0x80 && strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // firstAddress returns the display form ("Name <addr>" or "addr") and the
 // addr-spec of the first address in an address-list value, using net/mail
-// and falling back to the tolerant splitter.
+// and falling back to the tolerant splitter (always for values over
+// 16 KiB).
 func firstAddress(v []byte) (display, spec string) {
-	if name, addr, ok := simpleAddress(v); ok {
-		if name != "" {
+	if len(v) <= 16<<10 {
+		name, addr, ok := simpleAddress(v)
+		if !ok {
+			if list, err := addressParser.ParseList(string(v)); err == nil && len(list) > 0 {
+				name, addr, ok = list[0].Name, list[0].Address, true
+			}
+		}
+		if ok && name != "" {
 			return displayText([]byte(name+" <"+addr+">"), displayMax), addr
 		}
-		return displayText([]byte(addr), displayMax), addr
-	}
-	if len(v) <= 16<<10 {
-		if list, err := addressParser.ParseList(string(v)); err == nil && len(list) > 0 {
-			a := list[0]
-			if a.Name != "" {
-				return displayText([]byte(a.Name+" <"+a.Address+">"), displayMax), a.Address
-			}
-			return displayText([]byte(a.Address), displayMax), a.Address
+		if ok {
+			return displayText([]byte(addr), displayMax), addr
 		}
 	}
 	elems, _ := splitAddressList(v, 1)
