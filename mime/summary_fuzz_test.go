@@ -70,6 +70,7 @@ func TestSimpleAddress(t *testing.T) {
 		"Ünï <a@b>":                       "",
 		"(c) a@b":                         "",
 		"A <a@b> x":                       "",
+		" <a@b>":                          "|a@b",
 	} {
 		name, addr, ok := simpleAddress([]byte(v))
 		got := ""
