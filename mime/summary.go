@@ -296,11 +296,11 @@ func firstAddress(v []byte) (display, spec string) {
 				name, addr, ok = list[0].Name, list[0].Address, true
 			}
 		}
-		if ok && name != "" {
-			return displayText([]byte(name+" <"+addr+">"), displayMax), addr
-		}
 		if ok {
-			return displayText([]byte(addr), displayMax), addr
+			if name == "" {
+				return displayText([]byte(addr), displayMax), addr
+			}
+			return displayText([]byte(name+" <"+addr+">"), displayMax), addr
 		}
 	}
 	elems, _ := splitAddressList(v, 1)

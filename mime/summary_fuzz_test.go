@@ -1,9 +1,7 @@
 package mime
 
 import (
-	"bufio"
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,24 +19,21 @@ func FuzzSimpleAddress(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// The From and Sender values of the corpus and the fixtures.
-	for _, root := range []string{filepath.Join(corpusRoot, "messages"), fixtureRoot} {
-		_ = filepath.WalkDir(root, func(fn string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
+	fixtures, _ := filepath.Glob(filepath.Join(fixtureRoot, "*", "*.eml"))
+	for _, fn := range append(corpusFiles(f), fixtures...) {
+		data, err := os.ReadFile(fn)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			line = bytes.TrimRight(line, "\r")
+			if len(line) == 0 {
+				break // end of the header
 			}
-			file, err := os.Open(fn)
-			if err != nil {
-				return nil
+			if k := bytes.IndexByte(line, ':'); k > 0 && (bytes.EqualFold(line[:k], []byte("from")) || bytes.EqualFold(line[:k], []byte("sender"))) {
+				f.Add(bytes.TrimSpace(line[k+1:]))
 			}
-			defer file.Close()
-			sc := bufio.NewScanner(file)
-			for sc.Scan() && sc.Text() != "" && sc.Text() != "\r" {
-				if line := sc.Bytes(); bytes.HasPrefix(bytes.ToLower(line), []byte("from:")) || bytes.HasPrefix(bytes.ToLower(line), []byte("sender:")) {
-					f.Add(bytes.TrimSpace(line[bytes.IndexByte(line, ':')+1:]))
-				}
-			}
-			return nil
-		})
+		}
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		name, addr, ok := simpleAddress(v)
